@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CapiCiliumAddon.Rendering.Clusters;
+
+/// <summary>A labelled Cluster found in the input files, with where it was found.</summary>
+public sealed record ClusterSource(string Location, ClusterReadResult Read);
+
+/// <summary>
+/// The GitOps face's input: every document of the given files and folders, of which Clusters labelled
+/// <c>cni: cilium</c> are selected and ConfigMaps are kept for values references. Problems are per file or per
+/// Cluster, so one broken file does not stop the others from rendering.
+/// </summary>
+public sealed class ClusterFileSet
+{
+    private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
+
+    public required IReadOnlyList<ClusterSource> Clusters { get; init; }
+
+    /// <summary>ConfigMaps found in the files, by namespace then name: a Cluster's values ConfigMap can sit beside it.</summary>
+    public required IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> ConfigMaps { get; init; }
+
+    /// <summary>Files that could not be read, and Clusters that could not be told apart.</summary>
+    public required IReadOnlyList<Problem> Problems { get; init; }
+
+    public required int FileCount { get; init; }
+
+    /// <summary>Expands folders (recursively, in ordinal path order, so runs are reproducible).</summary>
+    /// <exception cref="FileNotFoundException">A path does not exist: a usage error, reported before any work.</exception>
+    public static IReadOnlyList<string> ExpandPaths(IEnumerable<string> paths)
+    {
+        var files = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+            {
+                foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+                {
+                    if (Extensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase))
+                    {
+                        files.Add(file);
+                    }
+                }
+            }
+            else if (File.Exists(path))
+            {
+                files.Add(path);
+            }
+            else
+            {
+                throw new FileNotFoundException($"{path}: no such file or directory", path);
+            }
+        }
+
+        return files.ToList();
+    }
+
+    public static ClusterFileSet Load(IReadOnlyList<string> files)
+    {
+        var problems = new List<Problem>();
+        var clusters = new List<ClusterSource>();
+        var configMaps = new Dictionary<string, Dictionary<string, IReadOnlyDictionary<string, string>>>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            IReadOnlyList<SourceDocument> documents;
+            try
+            {
+                documents = YamlDocuments.ReadFile(file);
+            }
+            catch (InputFileException e)
+            {
+                problems.Add(Problem.Error(file, "(file)", e.Reason));
+                continue;
+            }
+            catch (IOException e)
+            {
+                problems.Add(Problem.Error(file, "(file)", e.Message));
+                continue;
+            }
+
+            foreach (var document in documents)
+            {
+                if (document.Content is not JsonObject obj)
+                {
+                    continue;
+                }
+
+                if (ClusterReader.IsCluster(obj) && HasCiliumLabel(obj))
+                {
+                    clusters.Add(new ClusterSource(document.Location, ClusterReader.Read(obj)));
+                }
+                else if (IsConfigMap(obj) && ReadConfigMap(obj) is { } configMap)
+                {
+                    if (!configMaps.TryGetValue(configMap.Namespace, out var inNamespace))
+                    {
+                        configMaps[configMap.Namespace] = inNamespace = new(StringComparer.Ordinal);
+                    }
+
+                    inNamespace[configMap.Name] = configMap.Data;
+                }
+            }
+        }
+
+        return new ClusterFileSet
+        {
+            Clusters = RejectDuplicates(clusters, problems),
+            ConfigMaps = configMaps.ToDictionary(p => p.Key, p => (IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>)p.Value, StringComparer.Ordinal),
+            Problems = problems,
+            FileCount = files.Count,
+        };
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ConfigMapsIn(string @namespace) =>
+        ConfigMaps.TryGetValue(@namespace, out var found) ? found : new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>
+    /// The ClusterResourceSet selects by a label unique to one Cluster. Cluster API does not set one, and the CLI must
+    /// not edit the user's files, so a Cluster without it (or with another Cluster's value) is refused with the fix.
+    /// </summary>
+    public static Problem? CheckSelectorLabel(ClusterFacts cluster, string location)
+    {
+        var (key, value) = AddonKeys.SelectorLabelFor(cluster.Name);
+        if (cluster.Labels.TryGetValue(key, out var actual) && actual == value)
+        {
+            return null;
+        }
+
+        var found = actual is null ? "it is missing" : $"it is '{actual}', which would select another Cluster";
+        return Problem.Error(cluster.Key, $"metadata.labels[{key}]",
+            $"the ClusterResourceSet selects this Cluster by this label, and {found} (in {location})",
+            $"add the label `{key}: {value}` to the Cluster");
+    }
+
+    private static bool HasCiliumLabel(JsonObject obj) =>
+        obj["metadata"]?["labels"]?[AddonKeys.CniLabel] is JsonValue label
+        && label.GetValueKind() == JsonValueKind.String
+        && (string?)label == AddonKeys.CniLabelValue;
+
+    private static bool IsConfigMap(JsonObject obj) => (string?)obj["apiVersion"] == "v1" && (string?)obj["kind"] == "ConfigMap";
+
+    private static (string Namespace, string Name, IReadOnlyDictionary<string, string> Data)? ReadConfigMap(JsonObject obj)
+    {
+        if (obj["metadata"]?["name"] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var ns = obj["metadata"]?["namespace"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? (string)n! : "default";
+        var data = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (obj["data"] is JsonObject values)
+        {
+            foreach (var (key, value) in values)
+            {
+                if (value?.GetValueKind() == JsonValueKind.String)
+                {
+                    data[key] = (string)value!;
+                }
+            }
+        }
+
+        return (ns, (string)name!, data);
+    }
+
+    /// <summary>Two Clusters with one namespace/name would both claim the same output files: neither is rendered.</summary>
+    private static List<ClusterSource> RejectDuplicates(List<ClusterSource> clusters, List<Problem> problems)
+    {
+        var kept = new List<ClusterSource>();
+        foreach (var group in clusters.GroupBy(c => c.Read.Facts?.Key ?? c.Location, StringComparer.Ordinal))
+        {
+            var sources = group.ToList();
+            if (sources.Count > 1 && sources[0].Read.Facts is { } facts)
+            {
+                problems.Add(Problem.Error(facts.Key, "metadata.name",
+                    $"defined {sources.Count} times ({string.Join(", ", sources.Select(s => s.Location))}); a Cluster must be defined once",
+                    "remove or rename the duplicates"));
+                continue;
+            }
+
+            kept.AddRange(sources);
+        }
+
+        return kept;
+    }
+}

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace CapiCiliumAddon.Rendering.Clusters;
+
+/// <summary>One YAML or JSON document read from a file, as a JSON tree, with where it came from.</summary>
+public sealed record SourceDocument(string Path, int Index, JsonNode? Content)
+{
+    public string Location => $"{Path}#{Index + 1}";
+}
+
+/// <summary>
+/// Reads multi-document YAML (and JSON, which is YAML) into JSON trees. Input files are user-controlled, so the
+/// reader refuses what would make a tool misbehave rather than fail: invalid UTF-8, duplicate keys (which YAML
+/// parsers resolve differently, so a reviewer and the tool could read different values), and alias expansion past
+/// a node budget ("billion laughs").
+/// </summary>
+public static class YamlDocuments
+{
+    public const int MaxNodes = 200_000;
+    public const int MaxDepth = 64;
+    public const long MaxFileBytes = 16 * 1024 * 1024;
+
+    public static IReadOnlyList<SourceDocument> ReadFile(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.Length > MaxFileBytes)
+        {
+            throw new InputFileException(path, $"file is {info.Length} bytes; the limit is {MaxFileBytes}");
+        }
+
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    public static IReadOnlyList<SourceDocument> Parse(byte[] bytes, string path)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new InputFileException(path, "file is not valid UTF-8");
+        }
+
+        return Parse(text, path);
+    }
+
+    public static IReadOnlyList<SourceDocument> Parse(string text, string path)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new InputFileException(path, $"line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}");
+        }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet reports a repeated mapping key as an ArgumentException from its dictionary.
+            throw new InputFileException(path, $"duplicate key: {e.Message}");
+        }
+
+        var documents = new List<SourceDocument>();
+        var budget = new NodeBudget(path);
+        foreach (var document in stream.Documents)
+        {
+            var content = ToJson(document.RootNode, budget, depth: 0);
+            if (content is not null)
+            {
+                documents.Add(new SourceDocument(path, documents.Count, content));
+            }
+        }
+
+        return documents;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e;
+    }
+
+    private static JsonNode? ToJson(YamlNode node, NodeBudget budget, int depth)
+    {
+        budget.Spend(node, depth);
+        switch (node)
+        {
+            case YamlMappingNode mapping:
+                var obj = new JsonObject();
+                foreach (var (key, value) in mapping.Children)
+                {
+                    if (key is not YamlScalarNode { Value: { } name })
+                    {
+                        throw new InputFileException(budget.Path, $"line {key.Start.Line}: mapping keys must be plain strings");
+                    }
+
+                    if (obj.ContainsKey(name))
+                    {
+                        throw new InputFileException(budget.Path, $"line {key.Start.Line}: duplicate key '{name}'");
+                    }
+
+                    obj[name] = ToJson(value, budget, depth + 1);
+                }
+
+                return obj;
+            case YamlSequenceNode sequence:
+                var array = new JsonArray();
+                foreach (var item in sequence.Children)
+                {
+                    array.Add(ToJson(item, budget, depth + 1));
+                }
+
+                return array;
+            case YamlScalarNode scalar:
+                return Scalar(scalar);
+            default:
+                throw new InputFileException(budget.Path, $"line {node.Start.Line}: unsupported YAML node");
+        }
+    }
+
+    /// <summary>YAML 1.2 core schema for plain scalars; quoted scalars and explicit !!str are strings.</summary>
+    private static JsonNode? Scalar(YamlScalarNode scalar)
+    {
+        var value = scalar.Value ?? "";
+        if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
+            || scalar.Tag.Value == "tag:yaml.org,2002:str")
+        {
+            return JsonValue.Create(value);
+        }
+
+        switch (value)
+        {
+            case "" or "~" or "null" or "Null" or "NULL":
+                return null;
+            case "true" or "True" or "TRUE":
+                return JsonValue.Create(true);
+            case "false" or "False" or "FALSE":
+                return JsonValue.Create(false);
+        }
+
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            return JsonValue.Create(integer);
+        }
+
+        if (LooksLikeFloat(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var real))
+        {
+            return JsonValue.Create(real);
+        }
+
+        return JsonValue.Create(value);
+    }
+
+    private static bool LooksLikeFloat(string value) =>
+        value.Length > 0 && (char.IsAsciiDigit(value[0]) || value[0] is '-' or '+' or '.')
+        && value.All(c => char.IsAsciiDigit(c) || c is '.' or 'e' or 'E' or '-' or '+');
+
+    private sealed class NodeBudget(string path)
+    {
+        private int _nodes;
+
+        public string Path { get; } = path;
+
+        public void Spend(YamlNode node, int depth)
+        {
+            if (++_nodes > MaxNodes)
+            {
+                throw new InputFileException(Path, $"more than {MaxNodes} YAML nodes after expanding aliases (a YAML bomb?)");
+            }
+
+            if (depth > MaxDepth)
+            {
+                throw new InputFileException(Path, $"line {node.Start.Line}: nesting deeper than {MaxDepth}");
+            }
+        }
+    }
+}
+
+public sealed class InputFileException(string path, string reason) : Exception($"{path}: {reason}")
+{
+    public string Path { get; } = path;
+
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,58 @@
+using CapiCiliumAddon.Rendering.CiliumCli;
+using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Settings;
+
+namespace CapiCiliumAddon.Rendering.Planning;
+
+/// <summary>
+/// Everything one render needs, decided without running anything. Two equal plans render byte-identical output,
+/// which is what <see cref="InputHash"/> stands for.
+/// </summary>
+/// <param name="Chart">The offline chart to render, or null to let the CLI resolve <see cref="Version"/> itself.</param>
+/// <param name="CiliumClusterName">cluster.name as Cilium will see it (may differ from the Cluster's name; see CiliumClusterName).</param>
+public sealed record RenderPlan(
+    ClusterFacts Cluster,
+    ControlPlaneEndpoint Endpoint,
+    CiliumVersion Version,
+    ChartDirectory? Chart,
+    HelmValues Values,
+    string CiliumClusterName,
+    KeyValuePair<string, string> SelectorLabel,
+    string CliVersion,
+    string ToolVersion,
+    string InputHash,
+    IReadOnlyList<Problem> Warnings)
+{
+    /// <summary>The annotations every output object carries: what produced it, and from which inputs.</summary>
+    public IReadOnlyDictionary<string, string> OutputAnnotations => new SortedDictionary<string, string>(StringComparer.Ordinal)
+    {
+        [AddonKeys.CiliumVersionAnnotation] = Version.ToString(),
+        [AddonKeys.ChartVersionAnnotation] = (Chart?.Version ?? Version).ToString(),
+        [AddonKeys.CiliumCliVersionAnnotation] = CliVersion,
+        [AddonKeys.ToolVersionAnnotation] = ToolVersion,
+        [AddonKeys.InputHashAnnotation] = InputHash,
+    };
+}
+
+public abstract record PlanOutcome
+{
+    private PlanOutcome() { }
+
+    public abstract ClusterFacts? Cluster { get; }
+
+    public sealed record Ready(RenderPlan Plan) : PlanOutcome
+    {
+        public override ClusterFacts Cluster => Plan.Cluster;
+    }
+
+    /// <summary>Valid, but the endpoint is not set yet: render nothing and say what we wait for.</summary>
+    public sealed record NotReady(ClusterFacts Facts, Problem Reason) : PlanOutcome
+    {
+        public override ClusterFacts Cluster => Facts;
+    }
+
+    public sealed record Invalid(ClusterFacts? Facts, IReadOnlyList<Problem> Problems) : PlanOutcome
+    {
+        public override ClusterFacts? Cluster => Facts;
+    }
+}

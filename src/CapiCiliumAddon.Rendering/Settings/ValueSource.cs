@@ -1,0 +1,28 @@
+namespace CapiCiliumAddon.Rendering.Settings;
+
+/// <summary>Settings layers, lowest precedence first (DESIGN.md §4).</summary>
+public enum SettingsLayer
+{
+    BuiltIn = 1,
+    Profile = 2,
+    ValuesConfigMap = 3,
+    Annotation = 4,
+    ClusterFact = 5,
+}
+
+/// <summary>Where a value came from, shown by <c>render --explain</c>.</summary>
+/// <param name="Detail">The file, annotation or field, e.g. "spec.controlPlaneEndpoint.host".</param>
+public sealed record ValueSource(SettingsLayer Layer, string Detail)
+{
+    public bool IsUserProvided => Layer is SettingsLayer.Profile or SettingsLayer.ValuesConfigMap or SettingsLayer.Annotation;
+
+    public override string ToString() => Layer switch
+    {
+        SettingsLayer.BuiltIn => $"built-in ({Detail})",
+        SettingsLayer.Profile => $"profile {Detail}",
+        SettingsLayer.ValuesConfigMap => $"values ConfigMap {Detail}",
+        SettingsLayer.Annotation => $"annotation {Detail}",
+        SettingsLayer.ClusterFact => $"Cluster {Detail}",
+        _ => Detail,
+    };
+}

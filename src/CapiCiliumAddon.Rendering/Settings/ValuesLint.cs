@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Clusters;
+
+namespace CapiCiliumAddon.Rendering.Settings;
+
+/// <summary>
+/// Checks Helm values before the CLI runs. The Cilium CLI does not warn: a removed key is either a chart failure or
+/// silently ignored, and several silently accepted values brick a cluster at bootstrap (DESIGN.md §3). Each rule
+/// here names the value, why it breaks a cluster, and what to use instead.
+/// </summary>
+public static class ValuesLint
+{
+    /// <summary>Addresses of the API server's in-cluster service in common distributions' default service CIDRs.</summary>
+    private static readonly IPAddress[] WellKnownServiceVips = [IPAddress.Parse("10.96.0.1"), IPAddress.Parse("10.43.0.1")];
+
+    private sealed record RemovedKey(string Key, bool IsPrefix, CiliumVersion RemovedIn, string Replacement);
+
+    private static readonly RemovedKey[] RemovedKeys =
+    [
+        new("tunnel", false, new CiliumVersion(1, 15, 0, null),
+            "use routingMode=tunnel with tunnelProtocol=vxlan|geneve, or routingMode=native"),
+        new("bgp.enabled", false, new CiliumVersion(1, 17, 0, null),
+            "use bgpControlPlane.enabled=true and CiliumBGPClusterConfig/CiliumBGPPeerConfig/CiliumBGPAdvertisement resources"),
+        new("bgp.announce", true, new CiliumVersion(1, 17, 0, null),
+            "announce through a CiliumBGPAdvertisement resource with bgpControlPlane.enabled=true"),
+    ];
+
+    private static readonly string[] RemovedKubeProxyReplacementModes = ["partial", "strict", "probe", "disabled"];
+
+    /// <param name="subject">The object the values belong to, e.g. the Cluster's namespace/name.</param>
+    /// <param name="cluster">When known, the Cluster's CIDRs let the lint check coverage and service VIPs.</param>
+    public static IReadOnlyList<Problem> Check(HelmValues values, CiliumVersion version, string subject, ClusterFacts? cluster = null)
+    {
+        var problems = new List<Problem>();
+        void Error(string key, string message, string? fix = null) =>
+            problems.Add(Problem.Error(subject, Field(values, key), message, fix));
+
+        foreach (var value in values.All)
+        {
+            foreach (var removed in RemovedKeys)
+            {
+                var matches = removed.IsPrefix
+                    ? value.Key == removed.Key || value.Key.StartsWith(removed.Key + ".", StringComparison.Ordinal)
+                    : value.Key == removed.Key;
+                if (matches && version.CompareTo(removed.RemovedIn) >= 0)
+                {
+                    Error(value.Key, $"removed in Cilium {removed.RemovedIn.Major}.{removed.RemovedIn.Minor}; chart {version} ignores or rejects it", removed.Replacement);
+                }
+            }
+        }
+
+        var kpr = values["kubeProxyReplacement"];
+        var kprEnabled = false;
+        if (kpr is not null)
+        {
+            var text = HelmValues.AsString(kpr.Value);
+            if (RemovedKubeProxyReplacementModes.Contains(text))
+            {
+                Error(kpr.Key, $"'{text}' was removed in Cilium 1.16; the chart fails on it", "use kubeProxyReplacement=true (or false)");
+            }
+            else if (text is not ("true" or "false"))
+            {
+                Error(kpr.Key, $"'{text}' is not true or false");
+            }
+
+            kprEnabled = text == "true";
+        }
+
+        var host = values["k8sServiceHost"];
+        var hostText = HelmValues.AsString(host?.Value);
+        if (kprEnabled && string.IsNullOrEmpty(hostText))
+        {
+            Error("k8sServiceHost", "kube-proxy replacement is on but no API server host is set: agents dial the service VIP only Cilium could route, and bootstrap deadlocks (pods stuck in Init)",
+                "set spec.controlPlaneEndpoint on the Cluster");
+        }
+        else if (hostText == "auto")
+        {
+            Error("k8sServiceHost", "'auto' needs a live cluster lookup and cannot be rendered offline", "remove it; the host comes from spec.controlPlaneEndpoint.host");
+        }
+        else if (hostText is not null)
+        {
+            var hostProblems = new List<Problem>();
+            var normalised = ClusterReader.NormaliseHost(hostText, subject, hostProblems);
+            if (normalised != hostText)
+            {
+                Error("k8sServiceHost", $"'{ClusterReader.Truncate(hostText)}' is not a bare IP address or DNS name; Cilium would pass it through unchanged and agents could not connect");
+            }
+            else if (IPAddress.TryParse(hostText, out var address) && IsServiceVip(address, cluster))
+            {
+                Error("k8sServiceHost", $"{hostText} is a Kubernetes service VIP, which only kube-proxy or Cilium itself can route: agents deadlock at bootstrap",
+                    "use the control plane endpoint (a VIP or load balancer in front of the API servers)");
+            }
+        }
+
+        var port = values["k8sServicePort"];
+        if (port is not null)
+        {
+            var text = HelmValues.AsString(port.Value);
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 65535)
+            {
+                Error(port.Key, $"'{text}' is not a TCP port (1-65535); the chart accepts it silently and agents cannot reach the API server");
+            }
+        }
+
+        var routingMode = HelmValues.AsString(values["routingMode"]?.Value);
+        if (routingMode is not null and not ("native" or "tunnel"))
+        {
+            Error("routingMode", $"'{routingMode}' is not native or tunnel; the chart accepts it silently");
+        }
+
+        if (HelmValues.AsString(values["autoDirectNodeRoutes"]?.Value) == "true" && routingMode == "tunnel")
+        {
+            Error("autoDirectNodeRoutes", "direct node routes only work with routingMode=native", "set autoDirectNodeRoutes=false or routingMode=native");
+        }
+
+        if (routingMode == "native" && cluster is not null)
+        {
+            CheckNativeRoutingCidr(values, "ipv4NativeRoutingCIDR", cluster.Ipv4PodCidr, subject, problems);
+            CheckNativeRoutingCidr(values, "ipv6NativeRoutingCIDR", cluster.Ipv6PodCidr, subject, problems);
+        }
+
+        var clusterName = values["cluster.name"];
+        if (clusterName is not null && !CiliumClusterName.IsValid(HelmValues.AsString(clusterName.Value) ?? ""))
+        {
+            Error(clusterName.Key, $"'{clusterName.Display}' breaks Cilium's rules (at most {CiliumClusterName.MaxLength} characters, lowercase alphanumerics and '-'); the chart fails on it");
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Keys the chart does not define are silently ignored by Helm, so a typo ("kubeProxyReplacment") quietly drops
+    /// a setting. Only checkable when the chart's own values.yaml is at hand.
+    /// </summary>
+    public static IReadOnlyList<Problem> CheckKeysExist(HelmValues values, JsonObject chartDefaults, string subject)
+    {
+        var problems = new List<Problem>();
+        foreach (var value in values.All.Where(v => v.Source.IsUserProvided))
+        {
+            JsonNode? node = chartDefaults;
+            foreach (var segment in value.Key.Split('.'))
+            {
+                // Empty maps and nulls in the chart's defaults are free-form (e.g. podAnnotations: {}).
+                if (node is not JsonObject { Count: > 0 } obj)
+                {
+                    break;
+                }
+
+                if (!obj.TryGetPropertyValue(segment, out node))
+                {
+                    problems.Add(Problem.Error(subject, Field(values, value.Key), $"the chart defines no value '{value.Key}'; Helm would ignore it silently",
+                        "check the spelling against the chart's values.yaml"));
+                    break;
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    private static void CheckNativeRoutingCidr(HelmValues values, string key, IpCidr? podCidr, string subject, List<Problem> problems)
+    {
+        if (podCidr is null)
+        {
+            return;
+        }
+
+        var configured = values[key];
+        var text = HelmValues.AsString(configured?.Value);
+        if (text is null || !IpCidr.TryParse(text, out var cidr) || !cidr!.Covers(podCidr))
+        {
+            problems.Add(Problem.Error(subject, Field(values, key),
+                $"'{text ?? "(unset)"}' does not cover the pod CIDR {podCidr}: traffic to pods outside it would be masqueraded or dropped",
+                $"set {key} to {podCidr} or a block containing it"));
+        }
+    }
+
+    private static bool IsServiceVip(IPAddress address, ClusterFacts? cluster) =>
+        WellKnownServiceVips.Contains(address) || (cluster?.ServiceCidrs.Any(c => c.Contains(address)) ?? false);
+
+    /// <summary>Fields name the value and where it was set, so the user knows which file or annotation to fix.</summary>
+    private static string Field(HelmValues values, string key) =>
+        values[key] is { } value ? $"values.{key} (from {value.Source})" : $"values.{key}";
+
+    internal static bool IsString(JsonNode? node) => node?.GetValueKind() == JsonValueKind.String;
+}
