@@ -1,0 +1,41 @@
+using System.Text;
+
+namespace CapiCiliumAddon.Rendering.Output;
+
+/// <summary>
+/// Writes a file so that readers see the old content or the new, never a half-written one: a temp file in the same
+/// directory (same filesystem, so the rename is atomic), flushed to disk, then renamed over the target.
+/// </summary>
+public static class AtomicFile
+{
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    public static void WriteAllText(string path, string content)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                var bytes = Utf8NoBom.GetBytes(content);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>True when the file already holds exactly this content; lets writers leave unchanged files untouched.</summary>
+    public static bool HasContent(string path, string content) =>
+        File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(Utf8NoBom.GetBytes(content));
+}
