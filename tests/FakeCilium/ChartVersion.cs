@@ -1,0 +1,58 @@
+using YamlDotNet.RepresentationModel;
+
+namespace FakeCilium;
+
+/// <summary>Which chart the real CLI would render: the chart directory's own version wins (--version is then
+/// ignored), else --version without its leading `v`, else the CLI's default.</summary>
+internal static class ChartVersion
+{
+    public const string CliDefault = "1.19.5";
+
+    public static string Resolve(InstallArguments arguments)
+    {
+        if (arguments.ChartDirectory is { } directory)
+        {
+            return ReadChartYaml(Path.Combine(directory, "Chart.yaml"));
+        }
+
+        if (arguments.Version is { } version)
+        {
+            return version.StartsWith('v') ? version[1..] : version;
+        }
+
+        return CliDefault;
+    }
+
+    private static string ReadChartYaml(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliFailure.Install($"fake cilium cannot read {path}: {e.Message}");
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw CliFailure.Install($"fake cilium cannot parse {path}: {e.Message}");
+        }
+
+        if (stream.Documents.Count > 0
+            && stream.Documents[0].RootNode is YamlMappingNode root
+            && root.Children.TryGetValue(new YamlScalarNode("version"), out var node)
+            && node is YamlScalarNode { Value: { Length: > 0 } version })
+        {
+            return version;
+        }
+
+        throw CliFailure.Install($"fake cilium found no version in {path}");
+    }
+}
