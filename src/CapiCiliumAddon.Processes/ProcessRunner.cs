@@ -128,7 +128,10 @@ public sealed class ProcessRunner : IProcessRunner
             var osReason = new Win32Exception(exception.NativeErrorCode).Message;
             if (spec.WorkingDirectory is not null)
             {
-                osReason += $" (working directory '{spec.WorkingDirectory}')";
+                // chdir and execve fail with the same ENOENT; without this a missing directory reads as a missing binary.
+                osReason += Directory.Exists(spec.WorkingDirectory)
+                    ? $" (working directory '{spec.WorkingDirectory}')"
+                    : $" (the working directory '{spec.WorkingDirectory}' does not exist)";
             }
 
             throw new ProcessStartException(spec.FileName, osReason, exception);
