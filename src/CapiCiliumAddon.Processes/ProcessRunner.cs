@@ -4,8 +4,9 @@ using System.Diagnostics;
 namespace CapiCiliumAddon.Processes;
 
 /// <summary>
-/// Runs a child process without a shell, captures its output and guarantees that, whatever happens, RunAsync returns and
-/// no process of the tree is left running behind a timeout, an output limit or a cancellation.
+/// Runs a child process without a shell and captures its output. RunAsync always returns within the timeout plus bounded
+/// grace periods; on a timeout, an output limit or a cancellation every descendant still attached to the child is killed
+/// before the exception is thrown, so the caller can retry without piling up processes.
 /// </summary>
 public sealed class ProcessRunner : IProcessRunner
 {
@@ -58,6 +59,7 @@ public sealed class ProcessRunner : IProcessRunner
             await KillTreeAsync(process).ConfigureAwait(false);
         }
 
+        // After a kill the drain is short and already bounded; letting cancellation cut it would only lose stderr for the exception.
         await DrainAsync(pumps, stopReading, exitedOnItsOwn ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
         stopwatch.Stop();
 
@@ -128,7 +130,10 @@ public sealed class ProcessRunner : IProcessRunner
             var osReason = new Win32Exception(exception.NativeErrorCode).Message;
             if (spec.WorkingDirectory is not null)
             {
-                osReason += $" (working directory '{spec.WorkingDirectory}')";
+                // chdir and execve fail with the same ENOENT; without this a missing directory reads as a missing binary.
+                osReason += Directory.Exists(spec.WorkingDirectory)
+                    ? $" (working directory '{spec.WorkingDirectory}')"
+                    : $" (the working directory '{spec.WorkingDirectory}' does not exist)";
             }
 
             throw new ProcessStartException(spec.FileName, osReason, exception);

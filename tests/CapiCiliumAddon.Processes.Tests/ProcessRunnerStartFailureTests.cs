@@ -55,6 +55,6 @@ public sealed class ProcessRunnerStartFailureTests
         var exception = Assert.ThrowsAsync<ProcessStartException>(
             () => runner.RunBounded(new ProcessSpec("/bin/ls", []) { WorkingDirectory = missing }))!;
 
-        Assert.That(exception.Message, Does.Contain(missing));
+        Assert.That(exception.Message, Does.Contain($"the working directory '{missing}' does not exist"));
     }
 }

@@ -96,8 +96,9 @@ public sealed class ProcessRunnerTerminationTests
         var grandchildPidFile = Path.Combine(scratch.FullName, "grandchild.pid");
         var runner = new ProcessRunner(pipeDrainTimeout: TimeSpan.FromMilliseconds(500));
 
-        var result = await runner.RunBounded(Shell("sleep 300 & echo $! > \"$1\"; echo done", grandchildPidFile));
+        var run = runner.RunBounded(Shell("sleep 300 & echo $! > \"$1\"; echo done", grandchildPidFile));
         TrackForCleanUp(await ReadPidFileAsync(grandchildPidFile));
+        var result = await run;
 
         Assert.That(result.ExitCode, Is.Zero);
         Assert.That(result.StandardOutput, Is.EqualTo("done\n"));
