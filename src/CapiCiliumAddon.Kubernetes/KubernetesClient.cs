@@ -419,6 +419,10 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
                 {
                     throw Unreachable(method, path, ex);
                 }
+                catch (JsonException ex)
+                {
+                    throw new InvalidDataException($"{method} {RequestUri(path)}: the answer is not JSON: {ex.Message}", ex);
+                }
             },
             cancellationToken).ConfigureAwait(false);
     }
