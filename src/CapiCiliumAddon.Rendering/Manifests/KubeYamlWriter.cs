@@ -245,7 +245,7 @@ public static partial class KubeYamlWriter
     /// Plain only when no YAML reader could take it for anything but this string: starts with a letter, '_' or '/',
     /// then letters, digits and <c>_ . / @ + -</c>. Everything else is double-quoted.
     /// </summary>
-    [GeneratedRegex("^[A-Za-z_/][A-Za-z0-9_./@+-]*$")]
+    [GeneratedRegex(@"^[A-Za-z_/][A-Za-z0-9_./@+-]*\z")]
     private static partial Regex PlainSafe();
 
     /// <summary>Reads the text back with YamlDotNet and demands every string equal, byte for byte, to what was written.</summary>

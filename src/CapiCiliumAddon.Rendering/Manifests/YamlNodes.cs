@@ -118,9 +118,9 @@ public static partial class YamlNodes
         return JsonValue.Create(value);
     }
 
-    [GeneratedRegex("^[-+]?[0-9]+$")]
+    [GeneratedRegex(@"^[-+]?[0-9]+\z")]
     private static partial Regex IntPattern();
 
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\z")]
     private static partial Regex FloatPattern();
 }
