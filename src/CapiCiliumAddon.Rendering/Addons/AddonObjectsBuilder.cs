@@ -56,7 +56,8 @@ public static class AddonObjectsBuilder
             entries.Add((AddonNames.DataKey(++order, o.Kind, o.Name), o));
         }
 
-        foreach (var (secret, fields) in HubbleCertificates.SecretsWithPrivateKeys(manifest))
+        var withKeys = HubbleCertificates.SecretsWithPrivateKeys(manifest);
+        foreach (var (secret, fields) in withKeys)
         {
             problems.Add(Problem.Warning(secret.Subject, string.Join(", ", fields),
                 $"The render contains private keys; they are shipped in Secret {identity.Namespace}/{AddonNames.Secret(identity.ClusterName)} " +
@@ -64,7 +65,7 @@ public static class AddonObjectsBuilder
                 "Render with hubble.tls.auto.method=cronJob."));
         }
 
-        foreach (var secret in secrets.Where(s => HubbleCertificates.SecretsWithPrivateKeys(manifest).All(p => p.Secret != s)))
+        foreach (var secret in secrets.Where(s => withKeys.All(p => p.Secret != s)))
         {
             problems.Add(Problem.Warning(secret.Subject, "kind",
                 $"The render contains a Secret; it is shipped in Secret {identity.Namespace}/{AddonNames.Secret(identity.ClusterName)}, never in a ConfigMap."));

@@ -249,7 +249,7 @@ public static partial class KubeYamlWriter
     private static partial Regex PlainSafe();
 
     /// <summary>Reads the text back with YamlDotNet and demands every string equal, byte for byte, to what was written.</summary>
-    private static void VerifyRoundTrip(JsonObject obj, string text)
+    internal static void VerifyRoundTrip(JsonObject obj, string text)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));

@@ -32,7 +32,7 @@ public class HubbleCertificatesTests
         Golden.Match($"hubble-bootstrap-job-{Recordings.ChartVersion(recording)}.yaml", job.Text);
 
         // The result still parses as a manifest and passes the render checks.
-        var reparsed = Recordings.ParseText(result.ToText());
+        var reparsed = Recordings.ParseText(result.ToText() + "\n");
         Assert.That(reparsed.Objects.Select(o => o.Text), Is.EqualTo(result.Objects.Select(o => o.Text)));
         Assert.That(RenderChecks.Check(result, Recordings.BareMetalPlan(recording)), Is.Empty);
     }

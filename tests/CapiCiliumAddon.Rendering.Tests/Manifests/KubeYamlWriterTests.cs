@@ -116,4 +116,29 @@ public class KubeYamlWriterTests
 
         Assert.That(text, Does.Contain("\n                        \n"), "trailing-space lines written verbatim inside a literal block");
     }
+
+    [Test]
+    public void The_round_trip_guard_throws_when_the_text_does_not_read_back()
+    {
+        var obj = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = "x" }, ["data"] = new JsonObject { ["a"] = "line   \n" } };
+        var text = KubeYamlWriter.Write(obj);
+
+        Assert.DoesNotThrow(() => KubeYamlWriter.VerifyRoundTrip(obj, text));
+        var tampered = text.Replace("line   \n", "line\n", StringComparison.Ordinal);
+        var ex = Assert.Throws<InvalidOperationException>(() => KubeYamlWriter.VerifyRoundTrip(obj, tampered));
+        Assert.That(ex!.Message, Does.Contain("round trip failed at 'data.a'"));
+        Assert.Throws<InvalidOperationException>(() => KubeYamlWriter.VerifyRoundTrip(obj, text.Replace("a: |", "a: |-", StringComparison.Ordinal)));
+    }
+
+    [Test]
+    public void Chart_scalars_keep_their_types_through_conversion_and_writing()
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader("i: 1800\nf: 1.0\ng: .5\ne: 1e3\nq: \"6443\"\ns: '1'\nb: true\nn:\nt: ~\nw: word\nv: 0x1F\n"));
+        var json = YamlNodes.ToJson(stream.Documents[0].RootNode)!.AsObject();
+
+        Assert.That(json.ToJsonString(), Is.EqualTo("{\"i\":1800,\"f\":1.0,\"g\":0.5,\"e\":1e3,\"q\":\"6443\",\"s\":\"1\",\"b\":true,\"n\":null,\"t\":null,\"w\":\"word\",\"v\":\"0x1F\"}"));
+        var text = KubeYamlWriter.Write(new JsonObject { ["spec"] = json });
+        Assert.That(text, Is.EqualTo("spec:\n  i: 1800\n  f: 1.0\n  g: 0.5\n  e: 1e3\n  q: \"6443\"\n  s: \"1\"\n  b: true\n  \"n\": null\n  t: null\n  w: word\n  v: \"0x1F\"\n"));
+    }
 }

@@ -88,7 +88,7 @@ public class RenderedManifestTests
 
         Assert.That(result.Succeeded, Is.False);
         Assert.That(result.Problems.Select(p => p.Message), Has.Some.Contains(message));
-        Assert.That(result.Problems.All(p => p.Severity == ProblemSeverity.Error));
+        Assert.That(result.Problems.Any(p => p.Severity == ProblemSeverity.Error));
     }
 
     [Test]
@@ -133,7 +133,7 @@ public class RenderedManifestTests
         var result = RenderedManifest.Parse(stdout + firstSa, Recordings.Subject);
 
         Assert.That(result.Succeeded, Is.False);
-        var problem = result.Problems.Single();
+        var problem = result.Problems.Single(p => p.Severity == ProblemSeverity.Error);
         Assert.That(problem.Subject, Is.EqualTo("ServiceAccount kube-system/cilium"));
         Assert.That(problem.Message, Does.Contain("Duplicate object: documents 2 and 28"));
     }
@@ -143,5 +143,19 @@ public class RenderedManifestTests
     {
         var manifest = Recordings.Parse("baremetal-native-bgp-1.18");
         Assert.That(manifest.Objects.Count(o => o.Name == "cilium-tlsinterception-secrets"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Output_cut_at_a_line_boundary_parses_with_a_warning()
+    {
+        var stdout = Recordings.Stdout("baremetal-native-bgp-1.18");
+        const string cronJobHead = "kind: CronJob\nmetadata:\n  name: hubble-generate-certs\n";
+        var cut = stdout[..(stdout.IndexOf(cronJobHead, StringComparison.Ordinal) + cronJobHead.Length)];
+
+        var result = RenderedManifest.Parse(cut, Recordings.Subject);
+
+        Assert.That(result.Succeeded, Is.True);
+        Assert.That(result.Problems.Single().Severity, Is.EqualTo(ProblemSeverity.Warning));
+        Assert.That(result.Problems.Single().Message, Does.Contain("cut at a line boundary"));
     }
 }
