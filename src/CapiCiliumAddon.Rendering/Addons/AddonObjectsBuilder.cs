@@ -28,7 +28,11 @@ public sealed record AddonObjects(IReadOnlyList<AddonObject> Objects, IReadOnlyL
     }
 }
 
-/// <summary>Turns a checked render into the ConfigMap(s), Secret(s) and ClusterResourceSet we ship (DESIGN.md §5).</summary>
+/// <summary>
+/// Turns a checked render into the ConfigMap(s), Secret(s) and ClusterResourceSet we ship (DESIGN.md §5).
+/// The pipeline: <see cref="RenderedManifest.Parse"/> → <see cref="RenderChecks.Check"/> →
+/// <see cref="HubbleCertificates.EnsureBootstrapJob"/> → <see cref="Build"/>.
+/// </summary>
 public static class AddonObjectsBuilder
 {
     public static AddonObjects Build(
@@ -122,6 +126,11 @@ public static class AddonObjectsBuilder
 
     private static void ValidateIdentity(AddonIdentity identity, string subject, List<Problem> problems)
     {
+        if (string.IsNullOrEmpty(identity.Namespace) || string.IsNullOrEmpty(identity.ClusterName))
+        {
+            problems.Add(Problem.Error(subject, "metadata", "The Cluster's namespace and name are both required: our objects live beside the Cluster."));
+        }
+
         if (string.IsNullOrEmpty(identity.SelectorLabel.Key) || string.IsNullOrEmpty(identity.SelectorLabel.Value))
         {
             problems.Add(Problem.Error(subject, "spec.clusterSelector.matchLabels",

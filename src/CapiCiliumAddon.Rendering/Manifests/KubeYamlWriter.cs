@@ -88,7 +88,7 @@ public static partial class KubeYamlWriter
             var prefix = first && firstPrefix is not null ? firstPrefix : new string(' ', indent);
             first = false;
             var childPath = path.Length == 0 ? key : path + "." + key;
-            sb.Append(prefix).Append(Scalar(key, isKey: true)).Append(':');
+            sb.Append(prefix).Append(Scalar(key)).Append(':');
             switch (value)
             {
                 case JsonObject o when o.Count == 0:
@@ -196,7 +196,7 @@ public static partial class KubeYamlWriter
         var v = (JsonValue)node;
         return v.GetValueKind() switch
         {
-            JsonValueKind.String => Scalar(v.GetValue<string>(), isKey: false),
+            JsonValueKind.String => Scalar(v.GetValue<string>()),
             JsonValueKind.True => "true",
             JsonValueKind.False => "false",
             JsonValueKind.Number => v.ToJsonString(),
@@ -205,7 +205,7 @@ public static partial class KubeYamlWriter
         };
     }
 
-    private static string Scalar(string s, bool isKey)
+    private static string Scalar(string s)
     {
         if (PlainSafe().IsMatch(s) && !Reserved.Contains(s))
         {
@@ -237,7 +237,6 @@ public static partial class KubeYamlWriter
             }
         }
 
-        _ = isKey;
         return sb.Append('"').ToString();
     }
 

@@ -182,6 +182,15 @@ public class AddonObjectsBuilderTests
     }
 
     [Test]
+    public void Missing_namespace_is_a_problem()
+    {
+        var result = AddonObjectsBuilder.Build(Identity with { Namespace = "" }, Prepared("baremetal-native-bgp-1.18"), Annotations, AddonLimits.Default);
+
+        Assert.That(result.Succeeded, Is.False);
+        Assert.That(result.Problems.Single().Field, Is.EqualTo("metadata"));
+    }
+
+    [Test]
     public void Output_is_byte_identical_across_two_builds()
     {
         var a = BuildOk("baremetal-native-bgp-1.18").ToYaml();
