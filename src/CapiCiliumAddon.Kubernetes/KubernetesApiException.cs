@@ -15,6 +15,15 @@ public class KubernetesApiException(HttpStatusCode statusCode, string reason, st
     public string Reason { get; } = reason;
 
     public IReadOnlyList<StatusCause> Causes { get; } = causes;
+
+    /// <summary>
+    /// The typed exception for an error answer. <paramref name="body"/> is the response body: a metav1.Status
+    /// (message, reason, details.causes are used) or anything else (plain text becomes the message).
+    /// <paramref name="retryAfter"/> is the Retry-After header, if any; for 429 a Status's details.retryAfterSeconds
+    /// is used when the header is absent.
+    /// </summary>
+    public static KubernetesApiException FromStatus(HttpStatusCode statusCode, string? body, TimeSpan? retryAfter = null) =>
+        KubernetesStatus.ToException(statusCode, body, retryAfter);
 }
 
 public sealed record StatusCause(string? Type, string? Field, string? Message);

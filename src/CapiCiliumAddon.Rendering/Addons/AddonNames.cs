@@ -65,6 +65,6 @@ public static partial class AddonNames
 
     public static bool IsValidDataKey(string key) => key.Length is > 0 and <= 253 && DataKeyPattern().IsMatch(key);
 
-    [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
+    [GeneratedRegex(@"^[-._a-zA-Z0-9]+\z")]
     private static partial Regex DataKeyPattern();
 }

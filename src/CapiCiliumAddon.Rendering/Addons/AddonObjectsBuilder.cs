@@ -28,7 +28,11 @@ public sealed record AddonObjects(IReadOnlyList<AddonObject> Objects, IReadOnlyL
     }
 }
 
-/// <summary>Turns a checked render into the ConfigMap(s), Secret(s) and ClusterResourceSet we ship (DESIGN.md §5).</summary>
+/// <summary>
+/// Turns a checked render into the ConfigMap(s), Secret(s) and ClusterResourceSet we ship (DESIGN.md §5).
+/// The pipeline: <see cref="RenderedManifest.Parse"/> → <see cref="RenderChecks.Check"/> →
+/// <see cref="HubbleCertificates.EnsureBootstrapJob"/> → <see cref="Build"/>.
+/// </summary>
 public static class AddonObjectsBuilder
 {
     public static AddonObjects Build(
@@ -56,7 +60,8 @@ public static class AddonObjectsBuilder
             entries.Add((AddonNames.DataKey(++order, o.Kind, o.Name), o));
         }
 
-        foreach (var (secret, fields) in HubbleCertificates.SecretsWithPrivateKeys(manifest))
+        var withKeys = HubbleCertificates.SecretsWithPrivateKeys(manifest);
+        foreach (var (secret, fields) in withKeys)
         {
             problems.Add(Problem.Warning(secret.Subject, string.Join(", ", fields),
                 $"The render contains private keys; they are shipped in Secret {identity.Namespace}/{AddonNames.Secret(identity.ClusterName)} " +
@@ -64,7 +69,7 @@ public static class AddonObjectsBuilder
                 "Render with hubble.tls.auto.method=cronJob."));
         }
 
-        foreach (var secret in secrets.Where(s => HubbleCertificates.SecretsWithPrivateKeys(manifest).All(p => p.Secret != s)))
+        foreach (var secret in secrets.Where(s => withKeys.All(p => p.Secret != s)))
         {
             problems.Add(Problem.Warning(secret.Subject, "kind",
                 $"The render contains a Secret; it is shipped in Secret {identity.Namespace}/{AddonNames.Secret(identity.ClusterName)}, never in a ConfigMap."));
@@ -121,6 +126,11 @@ public static class AddonObjectsBuilder
 
     private static void ValidateIdentity(AddonIdentity identity, string subject, List<Problem> problems)
     {
+        if (string.IsNullOrEmpty(identity.Namespace) || string.IsNullOrEmpty(identity.ClusterName))
+        {
+            problems.Add(Problem.Error(subject, "metadata", "The Cluster's namespace and name are both required: our objects live beside the Cluster."));
+        }
+
         if (string.IsNullOrEmpty(identity.SelectorLabel.Key) || string.IsNullOrEmpty(identity.SelectorLabel.Value))
         {
             problems.Add(Problem.Error(subject, "spec.clusterSelector.matchLabels",

@@ -88,7 +88,7 @@ public static partial class KubeYamlWriter
             var prefix = first && firstPrefix is not null ? firstPrefix : new string(' ', indent);
             first = false;
             var childPath = path.Length == 0 ? key : path + "." + key;
-            sb.Append(prefix).Append(Scalar(key, isKey: true)).Append(':');
+            sb.Append(prefix).Append(Scalar(key)).Append(':');
             switch (value)
             {
                 case JsonObject o when o.Count == 0:
@@ -196,7 +196,7 @@ public static partial class KubeYamlWriter
         var v = (JsonValue)node;
         return v.GetValueKind() switch
         {
-            JsonValueKind.String => Scalar(v.GetValue<string>(), isKey: false),
+            JsonValueKind.String => Scalar(v.GetValue<string>()),
             JsonValueKind.True => "true",
             JsonValueKind.False => "false",
             JsonValueKind.Number => v.ToJsonString(),
@@ -205,7 +205,7 @@ public static partial class KubeYamlWriter
         };
     }
 
-    private static string Scalar(string s, bool isKey)
+    private static string Scalar(string s)
     {
         if (PlainSafe().IsMatch(s) && !Reserved.Contains(s))
         {
@@ -237,7 +237,6 @@ public static partial class KubeYamlWriter
             }
         }
 
-        _ = isKey;
         return sb.Append('"').ToString();
     }
 
@@ -245,11 +244,11 @@ public static partial class KubeYamlWriter
     /// Plain only when no YAML reader could take it for anything but this string: starts with a letter, '_' or '/',
     /// then letters, digits and <c>_ . / @ + -</c>. Everything else is double-quoted.
     /// </summary>
-    [GeneratedRegex("^[A-Za-z_/][A-Za-z0-9_./@+-]*$")]
+    [GeneratedRegex(@"^[A-Za-z_/][A-Za-z0-9_./@+-]*\z")]
     private static partial Regex PlainSafe();
 
     /// <summary>Reads the text back with YamlDotNet and demands every string equal, byte for byte, to what was written.</summary>
-    private static void VerifyRoundTrip(JsonObject obj, string text)
+    internal static void VerifyRoundTrip(JsonObject obj, string text)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(text));

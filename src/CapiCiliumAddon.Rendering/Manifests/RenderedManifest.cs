@@ -131,6 +131,13 @@ public sealed class RenderedManifest
                 "Re-run the render; check that the CLI was not killed (memory or time limit)."));
         }
 
+        else if (!text.EndsWith("\n\n", StringComparison.Ordinal))
+        {
+            problems.Add(Problem.Warning(subject, $"stdout line {allLines.Length - 1}",
+                "The output does not end with the blank line the CLI always prints; it may have been cut at a line boundary.",
+                "Compare the object count with a known-good render of the same chart version."));
+        }
+
         var objects = new List<RenderedObject>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var docNumber = 0;
@@ -169,7 +176,7 @@ public sealed class RenderedManifest
             objects.Add(obj);
         }
 
-        if (objects.Count == 0 && problems.Count == 0)
+        if (objects.Count == 0 && !problems.Any(p => p.Severity == ProblemSeverity.Error))
         {
             problems.Add(Problem.Error(subject, "stdout", "The output holds no Kubernetes objects (only comments or blank documents)."));
         }

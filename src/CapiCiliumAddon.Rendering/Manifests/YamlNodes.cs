@@ -112,15 +112,19 @@ public static partial class YamlNodes
 
         if (FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
         {
-            return JsonValue.Create(d);
+            // Keep the number's own spelling when it is valid JSON ("1.0" stays "1.0"); YAML-only forms (".5") become doubles.
+            return JsonNumberPattern().IsMatch(value) ? JsonNode.Parse(value) : JsonValue.Create(d);
         }
 
         return JsonValue.Create(value);
     }
 
-    [GeneratedRegex("^[-+]?[0-9]+$")]
+    [GeneratedRegex(@"^[-+]?[0-9]+\z")]
     private static partial Regex IntPattern();
 
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?\z")]
+    private static partial Regex JsonNumberPattern();
+
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\z")]
     private static partial Regex FloatPattern();
 }
