@@ -102,13 +102,13 @@ public static partial class ClusterReader
         int? port = null;
         if (node["port"] is JsonNode portNode)
         {
-            if (portNode.GetValueKind() != System.Text.Json.JsonValueKind.Number || !portNode.AsValue().TryGetValue<int>(out var p))
+            if (!TryGetInteger(portNode, out var p))
             {
                 problems.Add(Problem.Error(subject, portField, $"must be an integer port, got {Truncate(portNode.ToJsonString())}"));
                 return (null, null);
             }
 
-            port = p;
+            port = p is >= int.MinValue and <= int.MaxValue ? (int)p : -1;
         }
 
         if (string.IsNullOrWhiteSpace(rawHost))
@@ -262,6 +262,23 @@ public static partial class ClusterReader
         }
 
         return map;
+    }
+
+    /// <summary>
+    /// An integer whether the tree came from JSON (a JsonElement inside) or from our YAML reader (a long inside):
+    /// JsonValue only converts between the two representations it was created with.
+    /// </summary>
+    private static bool TryGetInteger(JsonNode node, out long value)
+    {
+        value = 0;
+        if (node.GetValueKind() != System.Text.Json.JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        var json = node.AsValue();
+        return json.TryGetValue(out value)
+            || (json.TryGetValue<System.Text.Json.JsonElement>(out var element) && element.TryGetInt64(out value));
     }
 
     private static string? StringAt(JsonObject? obj, string key) =>

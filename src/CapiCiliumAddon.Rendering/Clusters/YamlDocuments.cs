@@ -59,7 +59,14 @@ public static class YamlDocuments
         }
         catch (YamlException e)
         {
-            throw new InputFileException(path, $"line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}");
+            var message = Innermost(e).Message;
+            const string duplicate = "Duplicate key ";
+            if (message.StartsWith(duplicate, StringComparison.Ordinal))
+            {
+                message = $"duplicate key '{message[duplicate.Length..]}'";
+            }
+
+            throw new InputFileException(path, $"line {e.Start.Line}, column {e.Start.Column}: {message}");
         }
         catch (ArgumentException e)
         {
@@ -134,7 +141,7 @@ public static class YamlDocuments
     {
         var value = scalar.Value ?? "";
         if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
-            || scalar.Tag.Value == "tag:yaml.org,2002:str")
+            || (!scalar.Tag.IsEmpty && !scalar.Tag.IsNonSpecific && scalar.Tag.Value == "tag:yaml.org,2002:str"))
         {
             return JsonValue.Create(value);
         }

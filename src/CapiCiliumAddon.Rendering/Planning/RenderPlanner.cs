@@ -56,7 +56,7 @@ public sealed partial class RenderPlanner(PlanContext context)
 
         if (version is not null)
         {
-            problems.AddRange(ValuesLint.Check(values, version, subject, cluster));
+            problems.AddRange(ValuesLint.Check(values, version, subject, cluster, endpointPending: cluster.Endpoint is null));
             if (chart?.DefaultValues is { } defaults)
             {
                 problems.AddRange(ValuesLint.CheckKeysExist(values, defaults, subject));

@@ -64,7 +64,7 @@ public sealed partial class ProfileLibrary
         {
             text = template(Context(cluster, ciliumVersion));
         }
-        catch (HandlebarsException e)
+        catch (Exception e) when (e is HandlebarsException or HandlebarsDotNet.Compiler.HandlebarsUndefinedBindingException)
         {
             return (null, Problem.Error(cluster.Key, field, $"profile '{name}' failed to render: {e.Message}"));
         }

@@ -32,7 +32,8 @@ public static class ValuesLint
 
     /// <param name="subject">The object the values belong to, e.g. the Cluster's namespace/name.</param>
     /// <param name="cluster">When known, the Cluster's CIDRs let the lint check coverage and service VIPs.</param>
-    public static IReadOnlyList<Problem> Check(HelmValues values, CiliumVersion version, string subject, ClusterFacts? cluster = null)
+    /// <param name="endpointPending">The host will come from a Cluster endpoint that is not set yet: its absence is "wait", not an error.</param>
+    public static IReadOnlyList<Problem> Check(HelmValues values, CiliumVersion version, string subject, ClusterFacts? cluster = null, bool endpointPending = false)
     {
         var problems = new List<Problem>();
         void Error(string key, string message, string? fix = null) =>
@@ -71,7 +72,7 @@ public static class ValuesLint
 
         var host = values["k8sServiceHost"];
         var hostText = HelmValues.AsString(host?.Value);
-        if (kprEnabled && string.IsNullOrEmpty(hostText))
+        if (kprEnabled && string.IsNullOrEmpty(hostText) && !endpointPending)
         {
             Error("k8sServiceHost", "kube-proxy replacement is on but no API server host is set: agents dial the service VIP only Cilium could route, and bootstrap deadlocks (pods stuck in Init)",
                 "set spec.controlPlaneEndpoint on the Cluster");
