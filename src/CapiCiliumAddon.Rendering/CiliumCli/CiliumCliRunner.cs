@@ -41,9 +41,17 @@ public sealed partial class CiliumCliRunner(IProcessRunner processes, CiliumCliO
         using var work = WorkDirectory.Create();
         var valuesFile = Path.Combine(work.Path, CiliumCliInvocation.ValuesFileName);
         // Values can hold user data; only we may read them. Written with its final mode, never world-readable.
-        File.WriteAllText(valuesFile, "", System.Text.Encoding.UTF8);
-        File.SetUnixFileMode(valuesFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        await File.WriteAllTextAsync(valuesFile, plan.Values.ToValuesFile(), cancellationToken).ConfigureAwait(false);
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var stream = new FileStream(valuesFile, create))
+        await using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
+        {
+            await writer.WriteAsync(plan.Values.ToValuesFile().AsMemory(), cancellationToken).ConfigureAwait(false);
+        }
 
         var arguments = CiliumCliInvocation.DryRunArguments(plan.Chart?.Path, plan.Version.ToString(), valuesFile);
         try
