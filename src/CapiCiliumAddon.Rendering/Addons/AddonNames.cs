@@ -20,9 +20,9 @@ public sealed record AddonLimits(int MaxConfigMapBytes = AddonLimits.DefaultMaxC
 /// <summary>The naming and labelling rules for the objects we create: one concept, one place.</summary>
 public static partial class AddonNames
 {
-    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
-    public const string ManagedByValue = "capi-cilium-addon";
-    public const string ClusterNameLabel = "addon.capi-cilium.io/cluster-name";
+    public const string ManagedByLabel = AddonKeys.ManagedByLabel;
+    public const string ManagedByValue = AddonKeys.ManagedByValue;
+    public const string ClusterNameLabel = AddonKeys.ClusterNameLabel;
     public const string ResourceSetSecretType = "addons.cluster.x-k8s.io/resource-set";
     public const string ClusterResourceSetApiVersion = "addons.cluster.x-k8s.io/v1beta2";
 

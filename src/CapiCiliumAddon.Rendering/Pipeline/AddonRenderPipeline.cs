@@ -1,0 +1,71 @@
+using CapiCiliumAddon.Rendering.Addons;
+using CapiCiliumAddon.Rendering.CiliumCli;
+using CapiCiliumAddon.Rendering.Manifests;
+using CapiCiliumAddon.Rendering.Planning;
+using CapiCiliumAddon.Rendering.Settings;
+
+namespace CapiCiliumAddon.Rendering.Pipeline;
+
+/// <summary>
+/// One Cluster's render, end to end: CLI run, parse, Hubble bootstrap Job, checks against the plan, and the objects
+/// we ship. Any error leaves the Cluster without output: a half-checked render must never reach a cluster.
+/// </summary>
+public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits = null)
+{
+    public async Task<ClusterResult> RenderAsync(RenderPlan plan, CancellationToken cancellationToken)
+    {
+        var key = plan.Cluster.Key;
+        var problems = plan.Warnings.ToList();
+        var run = await cli.RenderAsync(plan, cancellationToken).ConfigureAwait(false);
+        if (run.Failure is not null)
+        {
+            problems.Add(run.Failure);
+            return new ClusterResult(key, ClusterState.Failed, plan, null, problems);
+        }
+
+        return Finish(plan, run.Manifest!, problems, limits ?? AddonLimits.Default);
+    }
+
+    /// <summary>Everything after the CLI: pure, so it is tested on recorded output and reused by stamping.</summary>
+    public static ClusterResult Finish(RenderPlan plan, string cliOutput, List<Problem> problems, AddonLimits limits)
+    {
+        var key = plan.Cluster.Key;
+        var parsed = RenderedManifest.Parse(cliOutput, key);
+        problems.AddRange(parsed.Problems);
+        if (!parsed.Succeeded)
+        {
+            return new ClusterResult(key, ClusterState.Failed, plan, null, problems);
+        }
+
+        var chartVersion = (plan.Chart?.Version ?? plan.Version).ToString();
+        var manifest = HubbleCertificates.EnsureBootstrapJob(parsed.Manifest!, chartVersion);
+        problems.AddRange(RenderChecks.Check(manifest, Expected(plan, chartVersion)));
+        if (problems.Any(p => p.Severity == ProblemSeverity.Error))
+        {
+            return new ClusterResult(key, ClusterState.Failed, plan, null, problems);
+        }
+
+        var identity = new AddonIdentity(plan.Cluster.Namespace, plan.Cluster.Name, plan.SelectorLabel);
+        var built = AddonObjectsBuilder.Build(identity, manifest, plan.OutputAnnotations, limits);
+        problems.AddRange(built.Problems);
+        return !built.Succeeded || problems.Any(p => p.Severity == ProblemSeverity.Error)
+            ? new ClusterResult(key, ClusterState.Failed, plan, null, problems)
+            : new ClusterResult(key, ClusterState.Rendered, plan, built, problems);
+    }
+
+    /// <summary>What the render must say, derived from the final values rather than from defaults, so a user's valid override is checked too.</summary>
+    public static ExpectedRender Expected(RenderPlan plan, string chartVersion)
+    {
+        string? Value(string helmKey) => HelmValues.AsString(plan.Values[helmKey]?.Value);
+        return new ExpectedRender(
+            plan.Endpoint.Host,
+            plan.Endpoint.Port,
+            Value("routingMode") ?? "tunnel",
+            Value("routingMode") == "native" ? Value("ipv4NativeRoutingCIDR") : null,
+            Value("routingMode") == "native" ? Value("ipv6NativeRoutingCIDR") : null,
+            Value("kubeProxyReplacement") == "true",
+            Value("ipam.mode") ?? "cluster-pool",
+            plan.CiliumClusterName,
+            chartVersion);
+    }
+}
