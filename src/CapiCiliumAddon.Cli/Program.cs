@@ -1,4 +1,3 @@
-using System.CommandLine;
+using CapiCiliumAddon.Cli;
 
-var root = new RootCommand("capi-cilium: bootstrap-safe Cilium for Cluster API clusters through ClusterResourceSets.");
-return await root.Parse(args).InvokeAsync();
+return await CliApp.RunAsync(args, Console.Out, Console.Error);
