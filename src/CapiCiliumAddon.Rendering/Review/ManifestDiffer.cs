@@ -13,8 +13,8 @@ namespace CapiCiliumAddon.Rendering.Review;
 /// </summary>
 public static class ManifestDiffer
 {
-    /// <summary>Strings longer than this (or with a line break) are shown as a line diff rather than `old → new`.</summary>
-    public const int LongStringThreshold = 100;
+    /// <summary>JSON strings longer than this are pretty-printed and shown as a line diff rather than `old → new`.</summary>
+    public const int LongJsonThreshold = 100;
 
     public static ManifestDiff Compare(IReadOnlyList<ManifestObject> oldObjects, IReadOnlyList<ManifestObject> newObjects)
     {
@@ -141,10 +141,62 @@ public static class ManifestDiffer
             return;
         }
 
-        for (var i = 0; i < Math.Max(a.Items.Count, b.Items.Count); i++)
+        // Items without names (RBAC rules, tolerations): equal items are aligned first (longest common subsequence),
+        // so one inserted rule does not show as every later rule changing; the rest pair by position within each gap.
+        var (oldGap, newGap) = (new List<int>(), new List<int>());
+        foreach (var (i, j) in Align(a.Items.Select(YamlTree.Inline).ToList(), b.Items.Select(YamlTree.Inline).ToList()))
         {
-            Walk($"{path}[{i}]", i < a.Items.Count ? a.Items[i] : null, i < b.Items.Count ? b.Items[i] : null, output, redact);
+            if (i >= 0 && j >= 0)
+            {
+                FlushGap(path, a, b, oldGap, newGap, output, redact);
+                continue;
+            }
+            (i >= 0 ? oldGap : newGap).Add(i >= 0 ? i : j);
         }
+        FlushGap(path, a, b, oldGap, newGap, output, redact);
+    }
+
+    private static void FlushGap(string path, YSeq a, YSeq b, List<int> oldGap, List<int> newGap, List<FieldChange> output, bool redact)
+    {
+        for (var k = 0; k < Math.Max(oldGap.Count, newGap.Count); k++)
+        {
+            var i = k < oldGap.Count ? oldGap[k] : -1;
+            var j = k < newGap.Count ? newGap[k] : -1;
+            Walk($"{path}[{(j >= 0 ? j : i)}]", i >= 0 ? a.Items[i] : null, j >= 0 ? b.Items[j] : null, output, redact);
+        }
+        oldGap.Clear();
+        newGap.Clear();
+    }
+
+    /// <summary>An LCS alignment: (i, j) for equal items, (i, -1) for old-only, (-1, j) for new-only, in order.</summary>
+    private static List<(int, int)> Align(List<string> a, List<string> b)
+    {
+        var lcs = new int[a.Count + 1, b.Count + 1];
+        for (var i = a.Count - 1; i >= 0; i--)
+        {
+            for (var j = b.Count - 1; j >= 0; j--)
+            {
+                lcs[i, j] = a[i] == b[j] ? lcs[i + 1, j + 1] + 1 : Math.Max(lcs[i + 1, j], lcs[i, j + 1]);
+            }
+        }
+        var result = new List<(int, int)>();
+        int x = 0, y = 0;
+        while (x < a.Count || y < b.Count)
+        {
+            if (x < a.Count && y < b.Count && a[x] == b[y])
+            {
+                result.Add((x++, y++));
+            }
+            else if (y < b.Count && (x == a.Count || lcs[x, y + 1] >= lcs[x + 1, y]))
+            {
+                result.Add((-1, y++));
+            }
+            else
+            {
+                result.Add((x++, -1));
+            }
+        }
+        return result;
     }
 
     private static void WalkNamedItem(string path, YNode? a, YNode? b, List<FieldChange> output, bool redact)
@@ -209,6 +261,10 @@ public static class ManifestDiffer
                     Flatten(YamlTree.AppendKey(path, key), value, kind, output, redact);
                 }
                 return;
+            case YSeq { Items.Count: > 0 } seq when seq.Items.All(i => i is YScalar):
+                var items = Show(YamlTree.Inline(seq), redact);
+                output.Add(new FieldChange(path, kind, kind == FieldChangeKind.Removed ? items : null, kind == FieldChangeKind.Added ? items : null));
+                return;
             case YSeq { Items.Count: > 0 } seq:
                 if (NamedItems(seq) is { } named)
                 {
@@ -223,7 +279,7 @@ public static class ManifestDiffer
                     Flatten($"{path}[{i}]", seq.Items[i], kind, output, redact);
                 }
                 return;
-            case YScalar s when !redact && IsLong(s.Text):
+            case YScalar s when !redact && IsMultiLine(ForLineDiff(s.Text)):
                 output.Add(new FieldChange(path, FieldChangeKind.Text, kind == FieldChangeKind.Removed ? ForLineDiff(s.Text) : null, kind == FieldChangeKind.Added ? ForLineDiff(s.Text) : null));
                 return;
             default:
@@ -235,14 +291,18 @@ public static class ManifestDiffer
 
     private static FieldChange ScalarChange(string path, string a, string b, bool redact)
     {
-        if (!redact && (IsLong(a) || IsLong(b)))
+        if (!redact)
         {
-            return new FieldChange(path, FieldChangeKind.Text, ForLineDiff(a), ForLineDiff(b));
+            var (la, lb) = (ForLineDiff(a), ForLineDiff(b));
+            if (IsMultiLine(la) || IsMultiLine(lb))
+            {
+                return new FieldChange(path, FieldChangeKind.Text, la, lb);
+            }
         }
         return new FieldChange(path, FieldChangeKind.Modified, Show(a, redact), Show(b, redact));
     }
 
-    private static bool IsLong(string text) => text.TrimEnd('\n').Contains('\n') || text.Length > LongStringThreshold;
+    private static bool IsMultiLine(string text) => text.TrimEnd('\n').Contains('\n');
 
     private static readonly JsonSerializerOptions PrettyJson = new()
     {
@@ -254,7 +314,7 @@ public static class ManifestDiffer
     private static string ForLineDiff(string text)
     {
         var trimmed = text.Trim();
-        if (trimmed.StartsWith('{') || trimmed.StartsWith('['))
+        if (trimmed.Length > LongJsonThreshold && (trimmed.StartsWith('{') || trimmed.StartsWith('[')))
         {
             try
             {
@@ -275,7 +335,7 @@ public static class ManifestDiffer
     {
         if (!redact || text == ManifestLoader.ExpandedMarker)
         {
-            return text;
+            return text.Length == 0 ? "\"\"" : text;
         }
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         return $"(secret, sha256:{hash[..12]})";

@@ -230,7 +230,7 @@ public sealed class ManifestDifferTests
     }
 
     [Test]
-    public void ListsWithoutNames_AreMatchedByIndex_AndScalarListsAsMultisets()
+    public void ListsWithoutNames_AlignEqualItemsThenPairByPosition_AndScalarListsAsMultisets()
     {
         var old = Write("old.yaml", "apiVersion: v1\nkind: X\nmetadata: {name: x}\ntolerations:\n- operator: Exists\nresources: [a, b, c]\nargs: [x, y]\n");
         var @new = Write("new.yaml", "apiVersion: v1\nkind: X\nmetadata: {name: x}\ntolerations:\n- operator: Exists\n  key: k\n- operator: Exists\nresources: [a, c, d]\nargs: [y, x]\n");
@@ -243,7 +243,7 @@ public sealed class ManifestDifferTests
             new FieldChange("resources", FieldChangeKind.Removed, "b", null),
             new FieldChange("resources", FieldChangeKind.Added, null, "d"),
             new FieldChange("tolerations[0].key", FieldChangeKind.Added, null, "k"),
-            new FieldChange("tolerations[1].operator", FieldChangeKind.Added, null, "Exists"),
+            new FieldChange("tolerations[0].operator", FieldChangeKind.Added, null, "Exists"),
         }));
     }
 
