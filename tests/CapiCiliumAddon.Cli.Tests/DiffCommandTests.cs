@@ -49,6 +49,42 @@ public sealed class DiffCommandTests
         AssertGolden(golden, output);
     }
 
+    [Test]
+    public async Task ConfigMapWrappedRenders_MatchGolden()
+    {
+        var old = Path.Combine(_temp, "old");
+        var @new = Path.Combine(_temp, "new");
+        Directory.CreateDirectory(Path.Combine(old, "metal3", "capi-1"));
+        Directory.CreateDirectory(Path.Combine(@new, "metal3", "capi-1"));
+        File.WriteAllText(Path.Combine(old, "metal3", "capi-1", "cilium.yaml"), Wrap(Recording("baremetal-native-bgp-1.17"), "1.17.18"));
+        File.WriteAllText(Path.Combine(@new, "metal3", "capi-1", "cilium.yaml"), Wrap(Recording("baremetal-native-bgp-1.18"), "1.18.12"));
+
+        var (exit, output, error) = await Run(old, @new);
+
+        Assert.That((exit, error), Is.EqualTo((1, "")));
+        AssertGolden("diff-wrapped-1.17-1.18.txt", output);
+    }
+
+    /// <summary>Our product's ConfigMap shape around a raw render, one `NNN-kind-name.yaml` key per object.</summary>
+    private static string Wrap(string render, string version)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: capi-1-cilium\n  namespace: metal3\n  annotations:\n");
+        sb.Append($"    addon.capi-cilium.io/cilium-version: \"{version}\"\n    addon.capi-cilium.io/input-hash: \"sha256:{version}\"\ndata:\n");
+        var index = 0;
+        foreach (var document in File.ReadAllText(render).Split("---\n").Where(d => d.Trim().Length > 0))
+        {
+            var kind = System.Text.RegularExpressions.Regex.Match(document, "^kind: (\\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+            var name = System.Text.RegularExpressions.Regex.Match(document, "^  name: \"?([^\"\\s]+)\"?", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+            sb.Append($"  {++index:D3}-{kind.ToLowerInvariant()}-{name}.yaml: |\n");
+            foreach (var line in document.TrimEnd('\n').Split('\n'))
+            {
+                sb.Append(line.Length == 0 ? "" : "    " + line).Append('\n');
+            }
+        }
+        return sb.ToString();
+    }
+
     [TestCase("text")]
     [TestCase("markdown")]
     public async Task IdenticalInputs_NoDifferences_ExitZero(string format)

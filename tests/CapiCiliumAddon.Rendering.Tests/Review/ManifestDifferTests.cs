@@ -321,4 +321,24 @@ public sealed class ManifestDifferTests
         Assert.That(moved.OldIdentity!.Scope, Is.EqualTo("v1 ConfigMap c-cilium"));
         Assert.That(moved.Fields, Is.Empty);
     }
+
+    private sealed class WholeTextDiffer : ILineDiffer
+    {
+        public IReadOnlyList<DiffLine> Diff(string oldText, string newText) =>
+            [.. oldText.Split('\n').Select(l => new DiffLine(DiffLineKind.Deleted, l)), .. newText.Split('\n').Select(l => new DiffLine(DiffLineKind.Inserted, l))];
+    }
+
+    [Test]
+    public void Markdown_StaysUnderTheCommentSizeLimit_AndSaysWhatItLeftOut()
+    {
+        var diff = Diff(ReviewFixtures.Recording("baremetal-native-bgp-1.18"), ReviewFixtures.Recording("baremetal-native-bgp-1.20"));
+
+        var full = MarkdownDiffRenderer.Render(diff, new WholeTextDiffer());
+        var cut = MarkdownDiffRenderer.Render(diff, new WholeTextDiffer(), maxLength: 4000);
+
+        Assert.That(full, Does.Not.Contain("not shown here"));
+        Assert.That(cut.Length, Is.LessThanOrEqualTo(4000));
+        Assert.That(cut, Does.Contain("| changed | `v1 Service kube-system/hubble-peer` | 1 |"), "the table still lists every object");
+        Assert.That(cut, Does.Match(@"_\d+ more changed objects are not shown here"));
+    }
 }
