@@ -101,6 +101,9 @@ public static class DiffCommand
     private static void WriteColoured(IReadOnlyList<StyledLine> lines, TextWriter output)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        // Let the terminal wrap: Spectre would break long lines (image digests) at the console width, which breaks
+        // copying a path or a reference out of the output.
+        console.Profile.Width = 1_000_000;
         foreach (var line in lines)
         {
             var style = line.Style switch

@@ -307,6 +307,21 @@ public sealed class ManifestDifferTests
     }
 
     [Test]
+    public void PathWithoutObjects_IsWarnedAbout()
+    {
+        Write("empty/values.yaml", "foo: bar\n");
+
+        var result = ManifestLoader.Load(Path.Combine(_temp, "empty"));
+
+        Assert.That(result.HasErrors, Is.False);
+        Assert.That(result.Problems.Select(p => p.Message), Is.EqualTo(new[]
+        {
+            "document 1 is not a Kubernetes object (needs apiVersion, kind and metadata.name); ignored",
+            "no Kubernetes objects found",
+        }));
+    }
+
+    [Test]
     public void ObjectMovedToAnotherConfigMapPart_IsPairedNotAddedAndRemoved()
     {
         const string embedded = "    apiVersion: v1\n    kind: ServiceAccount\n    metadata:\n      name: cilium\n      namespace: kube-system\n";
