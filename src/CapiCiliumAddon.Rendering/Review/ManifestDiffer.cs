@@ -96,9 +96,9 @@ public static class ManifestDiffer
                 WalkSeq(path, sa, sb, output, redact);
                 return;
             case (YScalar xa, YScalar xb):
-                if (xa.Text != xb.Text)
+                if (xa.Text != xb.Text && ScalarChange(path, xa.Text, xb.Text, redact) is { } change)
                 {
-                    output.Add(ScalarChange(path, xa.Text, xb.Text, redact));
+                    output.Add(change);
                 }
                 return;
             default:
@@ -171,6 +171,11 @@ public static class ManifestDiffer
     /// <summary>An LCS alignment: (i, j) for equal items, (i, -1) for old-only, (-1, j) for new-only, in order.</summary>
     private static List<(int, int)> Align(List<string> a, List<string> b)
     {
+        if ((long)a.Count * b.Count > 4_000_000)
+        {
+            // Too large for a quadratic table: report every item as changed in place (pairing by position).
+            return [.. Enumerable.Range(0, a.Count).Select(i => (i, -1)), .. Enumerable.Range(0, b.Count).Select(j => (-1, j))];
+        }
         var lcs = new int[a.Count + 1, b.Count + 1];
         for (var i = a.Count - 1; i >= 0; i--)
         {
@@ -289,11 +294,16 @@ public static class ManifestDiffer
         }
     }
 
-    private static FieldChange ScalarChange(string path, string a, string b, bool redact)
+    /// <summary>The change of a scalar whose text differs; null when both are the same JSON laid out differently.</summary>
+    private static FieldChange? ScalarChange(string path, string a, string b, bool redact)
     {
         if (!redact)
         {
             var (la, lb) = (ForLineDiff(a), ForLineDiff(b));
+            if (la == lb)
+            {
+                return null;
+            }
             if (IsMultiLine(la) || IsMultiLine(lb))
             {
                 return new FieldChange(path, FieldChangeKind.Text, la, lb);

@@ -271,6 +271,16 @@ public sealed class ManifestDifferTests
     }
 
     [Test]
+    public void JsonThatOnlyChangedLayout_IsNotAChange()
+    {
+        var json = "{\"a\": 1, \"b\": [\"" + new string('x', 120) + "\"]}";
+        var old = Write("old.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: envoy}\ndata:\n  config.json: '" + json + "'\n");
+        var @new = Write("new.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: envoy}\ndata:\n  config.json: |\n    " + json.Replace(", ", ",\n    ") + "\n");
+
+        Assert.That(Diff(old, @new).HasDifferences, Is.False);
+    }
+
+    [Test]
     public void ParseError_NamesTheFileAndLine()
     {
         var bad = Write("dir/sub/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n");
