@@ -101,6 +101,9 @@ public static class DiffCommand
     private static void WriteColoured(IReadOnlyList<StyledLine> lines, TextWriter output)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        // Let the terminal wrap: Spectre would break long lines (image digests) at the console width, which breaks
+        // copying a path or a reference out of the output.
+        console.Profile.Width = 1_000_000;
         foreach (var line in lines)
         {
             var style = line.Style switch
@@ -124,24 +127,37 @@ public static class DiffCommand
         public IReadOnlyList<DiffLine> Diff(string oldText, string newText)
         {
             var model = new InlineDiffBuilder(new Differ()).BuildDiffModel(oldText, newText, ignoreWhitespace: false);
+            // DiffPlex interleaves the deleted and inserted lines of one change; a reviewer reads them as a block of
+            // removals followed by a block of additions, like `diff -u`.
             var lines = new List<DiffLine>();
+            var deleted = new List<DiffLine>();
+            var inserted = new List<DiffLine>();
             foreach (var piece in model.Lines)
             {
                 switch (piece.Type)
                 {
                     case ChangeType.Deleted:
-                        lines.Add(new DiffLine(DiffLineKind.Deleted, piece.Text ?? ""));
+                        deleted.Add(new DiffLine(DiffLineKind.Deleted, piece.Text ?? ""));
                         break;
                     case ChangeType.Inserted:
-                        lines.Add(new DiffLine(DiffLineKind.Inserted, piece.Text ?? ""));
+                        inserted.Add(new DiffLine(DiffLineKind.Inserted, piece.Text ?? ""));
                         break;
                     case ChangeType.Unchanged:
-                    case ChangeType.Modified:
+                        Flush();
                         lines.Add(new DiffLine(DiffLineKind.Unchanged, piece.Text ?? ""));
                         break;
                 }
             }
+            Flush();
             return lines;
+
+            void Flush()
+            {
+                lines.AddRange(deleted);
+                lines.AddRange(inserted);
+                deleted.Clear();
+                inserted.Clear();
+            }
         }
     }
 }

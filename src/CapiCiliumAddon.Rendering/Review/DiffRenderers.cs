@@ -123,7 +123,14 @@ public static class TextDiffRenderer
 /// <summary>The pull-request comment: a summary table, the highlights, then one collapsed `diff` block per changed object.</summary>
 public static class MarkdownDiffRenderer
 {
-    public static string Render(ManifestDiff diff, ILineDiffer lineDiffer)
+    /// <summary>GitHub rejects comments over 65,536 characters; stay below with room for a wrapper's own text.</summary>
+    public const int DefaultMaxLength = 60_000;
+
+    /// <summary>
+    /// Renders the comment. When the per-object blocks would make it longer than <paramref name="maxLength"/>, the
+    /// remaining blocks are left out and a closing note says how many (the summary table still lists every object).
+    /// </summary>
+    public static string Render(ManifestDiff diff, ILineDiffer lineDiffer, int maxLength = DefaultMaxLength)
     {
         var sb = new StringBuilder();
         if (!diff.HasDifferences)
@@ -161,8 +168,10 @@ public static class MarkdownDiffRenderer
         if (diff.Changed.Count > 0)
         {
             sb.Append("\n#### Changed objects\n");
-            foreach (var change in diff.Changed)
+            for (var index = 0; index < diff.Changed.Count; index++)
             {
+                var change = diff.Changed[index];
+                var block = new StringBuilder();
                 var body = new List<string>();
                 if (change.OldIdentity is not null)
                 {
@@ -173,16 +182,23 @@ public static class MarkdownDiffRenderer
                     AddField(body, field, lineDiffer);
                 }
                 var fence = Fence(body);
-                sb.Append("\n<details>\n<summary><code>")
+                block.Append("\n<details>\n<summary><code>")
                     .Append(Html(change.Identity.ToString()))
                     .Append("</code> (").Append(change.Fields.Count).Append(change.Fields.Count == 1 ? " field" : " fields")
                     .Append(")</summary>\n\n")
                     .Append(fence).Append("diff\n");
                 foreach (var line in body)
                 {
-                    sb.Append(line).Append('\n');
+                    block.Append(line).Append('\n');
                 }
-                sb.Append(fence).Append("\n\n</details>\n");
+                block.Append(fence).Append("\n\n</details>\n");
+                if (sb.Length + block.Length > maxLength - 200)
+                {
+                    var left = diff.Changed.Count - index;
+                    sb.Append($"\n_{left} more changed {(left == 1 ? "object is" : "objects are")} not shown here to keep this comment under GitHub's size limit; run `capi-cilium diff` locally for the full diff._\n");
+                    break;
+                }
+                sb.Append(block);
             }
         }
         return sb.ToString();

@@ -13,8 +13,8 @@ namespace CapiCiliumAddon.Rendering.Review;
 /// </summary>
 public static class ManifestDiffer
 {
-    /// <summary>Strings longer than this (or with a line break) are shown as a line diff rather than `old → new`.</summary>
-    public const int LongStringThreshold = 100;
+    /// <summary>JSON strings longer than this are pretty-printed and shown as a line diff rather than `old → new`.</summary>
+    public const int LongJsonThreshold = 100;
 
     public static ManifestDiff Compare(IReadOnlyList<ManifestObject> oldObjects, IReadOnlyList<ManifestObject> newObjects)
     {
@@ -96,9 +96,9 @@ public static class ManifestDiffer
                 WalkSeq(path, sa, sb, output, redact);
                 return;
             case (YScalar xa, YScalar xb):
-                if (xa.Text != xb.Text)
+                if (xa.Text != xb.Text && ScalarChange(path, xa.Text, xb.Text, redact) is { } change)
                 {
-                    output.Add(ScalarChange(path, xa.Text, xb.Text, redact));
+                    output.Add(change);
                 }
                 return;
             default:
@@ -141,10 +141,67 @@ public static class ManifestDiffer
             return;
         }
 
-        for (var i = 0; i < Math.Max(a.Items.Count, b.Items.Count); i++)
+        // Items without names (RBAC rules, tolerations): equal items are aligned first (longest common subsequence),
+        // so one inserted rule does not show as every later rule changing; the rest pair by position within each gap.
+        var (oldGap, newGap) = (new List<int>(), new List<int>());
+        foreach (var (i, j) in Align(a.Items.Select(YamlTree.Inline).ToList(), b.Items.Select(YamlTree.Inline).ToList()))
         {
-            Walk($"{path}[{i}]", i < a.Items.Count ? a.Items[i] : null, i < b.Items.Count ? b.Items[i] : null, output, redact);
+            if (i >= 0 && j >= 0)
+            {
+                FlushGap(path, a, b, oldGap, newGap, output, redact);
+                continue;
+            }
+            (i >= 0 ? oldGap : newGap).Add(i >= 0 ? i : j);
         }
+        FlushGap(path, a, b, oldGap, newGap, output, redact);
+    }
+
+    private static void FlushGap(string path, YSeq a, YSeq b, List<int> oldGap, List<int> newGap, List<FieldChange> output, bool redact)
+    {
+        for (var k = 0; k < Math.Max(oldGap.Count, newGap.Count); k++)
+        {
+            var i = k < oldGap.Count ? oldGap[k] : -1;
+            var j = k < newGap.Count ? newGap[k] : -1;
+            Walk($"{path}[{(j >= 0 ? j : i)}]", i >= 0 ? a.Items[i] : null, j >= 0 ? b.Items[j] : null, output, redact);
+        }
+        oldGap.Clear();
+        newGap.Clear();
+    }
+
+    /// <summary>An LCS alignment: (i, j) for equal items, (i, -1) for old-only, (-1, j) for new-only, in order.</summary>
+    private static List<(int, int)> Align(List<string> a, List<string> b)
+    {
+        if ((long)a.Count * b.Count > 4_000_000)
+        {
+            // Too large for a quadratic table: report every item as changed in place (pairing by position).
+            return [.. Enumerable.Range(0, a.Count).Select(i => (i, -1)), .. Enumerable.Range(0, b.Count).Select(j => (-1, j))];
+        }
+        var lcs = new int[a.Count + 1, b.Count + 1];
+        for (var i = a.Count - 1; i >= 0; i--)
+        {
+            for (var j = b.Count - 1; j >= 0; j--)
+            {
+                lcs[i, j] = a[i] == b[j] ? lcs[i + 1, j + 1] + 1 : Math.Max(lcs[i + 1, j], lcs[i, j + 1]);
+            }
+        }
+        var result = new List<(int, int)>();
+        int x = 0, y = 0;
+        while (x < a.Count || y < b.Count)
+        {
+            if (x < a.Count && y < b.Count && a[x] == b[y])
+            {
+                result.Add((x++, y++));
+            }
+            else if (y < b.Count && (x == a.Count || lcs[x, y + 1] >= lcs[x + 1, y]))
+            {
+                result.Add((-1, y++));
+            }
+            else
+            {
+                result.Add((x++, -1));
+            }
+        }
+        return result;
     }
 
     private static void WalkNamedItem(string path, YNode? a, YNode? b, List<FieldChange> output, bool redact)
@@ -209,6 +266,10 @@ public static class ManifestDiffer
                     Flatten(YamlTree.AppendKey(path, key), value, kind, output, redact);
                 }
                 return;
+            case YSeq { Items.Count: > 0 } seq when seq.Items.All(i => i is YScalar):
+                var items = Show(YamlTree.Inline(seq), redact);
+                output.Add(new FieldChange(path, kind, kind == FieldChangeKind.Removed ? items : null, kind == FieldChangeKind.Added ? items : null));
+                return;
             case YSeq { Items.Count: > 0 } seq:
                 if (NamedItems(seq) is { } named)
                 {
@@ -223,7 +284,7 @@ public static class ManifestDiffer
                     Flatten($"{path}[{i}]", seq.Items[i], kind, output, redact);
                 }
                 return;
-            case YScalar s when !redact && IsLong(s.Text):
+            case YScalar s when !redact && IsMultiLine(ForLineDiff(s.Text)):
                 output.Add(new FieldChange(path, FieldChangeKind.Text, kind == FieldChangeKind.Removed ? ForLineDiff(s.Text) : null, kind == FieldChangeKind.Added ? ForLineDiff(s.Text) : null));
                 return;
             default:
@@ -233,16 +294,25 @@ public static class ManifestDiffer
         }
     }
 
-    private static FieldChange ScalarChange(string path, string a, string b, bool redact)
+    /// <summary>The change of a scalar whose text differs; null when both are the same JSON laid out differently.</summary>
+    private static FieldChange? ScalarChange(string path, string a, string b, bool redact)
     {
-        if (!redact && (IsLong(a) || IsLong(b)))
+        if (!redact)
         {
-            return new FieldChange(path, FieldChangeKind.Text, ForLineDiff(a), ForLineDiff(b));
+            var (la, lb) = (ForLineDiff(a), ForLineDiff(b));
+            if (la == lb)
+            {
+                return null;
+            }
+            if (IsMultiLine(la) || IsMultiLine(lb))
+            {
+                return new FieldChange(path, FieldChangeKind.Text, la, lb);
+            }
         }
         return new FieldChange(path, FieldChangeKind.Modified, Show(a, redact), Show(b, redact));
     }
 
-    private static bool IsLong(string text) => text.TrimEnd('\n').Contains('\n') || text.Length > LongStringThreshold;
+    private static bool IsMultiLine(string text) => text.TrimEnd('\n').Contains('\n');
 
     private static readonly JsonSerializerOptions PrettyJson = new()
     {
@@ -254,7 +324,7 @@ public static class ManifestDiffer
     private static string ForLineDiff(string text)
     {
         var trimmed = text.Trim();
-        if (trimmed.StartsWith('{') || trimmed.StartsWith('['))
+        if (trimmed.Length > LongJsonThreshold && (trimmed.StartsWith('{') || trimmed.StartsWith('[')))
         {
             try
             {
@@ -275,7 +345,7 @@ public static class ManifestDiffer
     {
         if (!redact || text == ManifestLoader.ExpandedMarker)
         {
-            return text;
+            return text.Length == 0 ? "\"\"" : text;
         }
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         return $"(secret, sha256:{hash[..12]})";

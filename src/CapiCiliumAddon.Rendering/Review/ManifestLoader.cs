@@ -53,6 +53,11 @@ public static class ManifestLoader
                 problems.Add(Problem.Warning($"{o.SourceFile}:{o.Line}", "", $"duplicate object {o.Identity}; only the first one is compared"));
             }
         }
+        if (unique.Count == 0 && !problems.Any(p => p.Severity == ProblemSeverity.Error))
+        {
+            // An empty side makes "No differences." or "everything removed" meaningless: say so.
+            problems.Add(Problem.Warning(path, "", "no Kubernetes objects found"));
+        }
         return new(unique, problems);
     }
 
