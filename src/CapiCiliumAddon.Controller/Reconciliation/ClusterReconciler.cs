@@ -142,13 +142,14 @@ public sealed class ClusterReconciler
     private async Task<ReconcileResult> ApplyPlanAsync(string key, JsonObject cluster, string uid, AddonPlan plan, CancellationToken ct)
     {
         // b. The per-cluster label our CRS selects, applied alone under our field manager (touches nothing else).
+        var clusterApiVersion = cluster["apiVersion"]?.GetValue<string>() ?? ResourceType.Cluster.ApiVersion;
         var (labelKey, labelValue) = plan.SelectorLabel;
         if (cluster["metadata"]?["labels"]?[labelKey]?.GetValue<string>() != labelValue)
         {
             var patch = new JsonObject
             {
-                ["apiVersion"] = cluster["apiVersion"]?.GetValue<string>(),
-                ["kind"] = cluster["kind"]?.GetValue<string>() ?? "Cluster",
+                ["apiVersion"] = clusterApiVersion,
+                ["kind"] = "Cluster",
                 ["metadata"] = new JsonObject
                 {
                     ["name"] = plan.ClusterName,
@@ -156,7 +157,7 @@ public sealed class ClusterReconciler
                     ["labels"] = new JsonObject { [labelKey] = labelValue },
                 },
             };
-            var clusterType = TypeOf(patch["apiVersion"]!.GetValue<string>(), "Cluster");
+            var clusterType = TypeOf(clusterApiVersion, "Cluster");
             try
             {
                 await client.ApplyAsync(clusterType, patch, new ApplyOptions(options.FieldManager), ct).ConfigureAwait(false);
@@ -264,8 +265,8 @@ public sealed class ClusterReconciler
 
         var ownerRef = new JsonObject
         {
-            ["apiVersion"] = cluster["apiVersion"]?.GetValue<string>(),
-            ["kind"] = cluster["kind"]?.GetValue<string>() ?? "Cluster",
+            ["apiVersion"] = clusterApiVersion,
+            ["kind"] = "Cluster",
             ["name"] = plan.ClusterName,
             ["uid"] = uid,
             ["controller"] = false,
