@@ -192,10 +192,4 @@ public sealed class ControllerService : BackgroundService
             }
         }
     }
-
-    public override void Dispose()
-    {
-        Queue.Dispose();
-        base.Dispose();
-    }
 }

@@ -18,6 +18,7 @@ public sealed class WorkQueue : IDisposable
     private readonly TimeSpan baseDelay;
     private readonly TimeSpan maxDelay;
     private int waiting;
+    private int disposed;
 
     public WorkQueue(TimeSpan? baseDelay = null, TimeSpan? maxDelay = null)
     {
@@ -48,6 +49,7 @@ public sealed class WorkQueue : IDisposable
     public void AddAfter(string key, TimeSpan delay)
     {
         if (delay <= TimeSpan.Zero) { Add(key); return; }
+        if (Volatile.Read(ref disposed) == 1) { return; }
         Interlocked.Increment(ref waiting);
         _ = Task.Delay(delay, shutdown.Token).ContinueWith(
             t =>
@@ -122,10 +124,14 @@ public sealed class WorkQueue : IDisposable
         if (requeue) { available.Release(); }
     }
 
-    public void ShutDown() => shutdown.Cancel();
+    public void ShutDown()
+    {
+        if (Volatile.Read(ref disposed) == 0) { shutdown.Cancel(); }
+    }
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) { return; }
         shutdown.Cancel();
         shutdown.Dispose();
         available.Dispose();
