@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 
 namespace CapiCiliumAddon.Kubernetes;
 
@@ -80,6 +81,14 @@ public sealed class Informer
                 handler(new InformerEvent(InformerEventType.Added, key, obj.DeepClone().AsObject()));
             }
         }
+    }
+
+    /// <summary>The same notifications as <see cref="AddHandler"/>, as an unbounded channel (for consumers that prefer to pull).</summary>
+    public ChannelReader<InformerEvent> Subscribe()
+    {
+        var channel = Channel.CreateUnbounded<InformerEvent>(new UnboundedChannelOptions { SingleWriter = true });
+        AddHandler(e => channel.Writer.TryWrite(e));
+        return channel.Reader;
     }
 
     public bool TryGet(string? @namespace, string name, out JsonObject? obj)

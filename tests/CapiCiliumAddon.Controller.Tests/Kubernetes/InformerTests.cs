@@ -181,3 +181,28 @@ public sealed class InformerTests
         cts.Cancel();
     }
 }
+
+[TestFixture]
+[CancelAfter(30_000)]
+public sealed class InformerSubscriptionTests
+{
+    [Test]
+    public async Task ALateSubscriberIsToldAboutCachedObjectsThenChanges()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("a", "one"));
+        var informer = new Informer(fake, ResourceType.Cluster);
+        using var cts = new CancellationTokenSource();
+        _ = informer.RunAsync(cts.Token);
+        await informer.WaitForSyncAsync(cts.Token);
+        var reader = informer.Subscribe();
+        await fake.WaitForWatchAsync();
+        await fake.DeleteAsync(ResourceType.Cluster, "a", "one", new DeleteOptions(), CancellationToken.None);
+
+        var first = await reader.ReadAsync(cts.Token);
+        var second = await reader.ReadAsync(cts.Token);
+        Assert.That((first.Type, first.Key), Is.EqualTo((InformerEventType.Added, "a/one")));
+        Assert.That((second.Type, second.Key), Is.EqualTo((InformerEventType.Deleted, "a/one")));
+        await cts.CancelAsync();
+    }
+}
