@@ -14,8 +14,8 @@ public sealed class LeaderElectorTests
     {
         Namespace = "capi-cilium-system",
         Identity = id,
-        LeaseDuration = TimeSpan.FromSeconds(2),
-        RenewDeadline = TimeSpan.FromMilliseconds(1000),
+        LeaseDuration = TimeSpan.FromSeconds(4),
+        RenewDeadline = TimeSpan.FromSeconds(2),
         RetryPeriod = TimeSpan.FromMilliseconds(100),
     };
 
@@ -50,7 +50,7 @@ public sealed class LeaderElectorTests
 
         await ca.CancelAsync();
         await ra;
-        // Released: b takes over without waiting for the 2 s lease to run out from its last observation.
+        // Released: b takes over without waiting for the 4 s lease to run out from its last observation.
         await FakeKubernetesClient.WaitUntilAsync(() => b.IsLeader);
         Assert.That(Holder(fake), Is.EqualTo("b"));
         Assert.That(maxLeading, Is.EqualTo(1));
