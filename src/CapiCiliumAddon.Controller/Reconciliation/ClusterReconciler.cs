@@ -63,7 +63,8 @@ public sealed class ClusterReconciler
         try
         {
             cluster = lookup(ns, name);
-            result = cluster is null || !selector.Matches(cluster)
+            // A Cluster being deleted gets no new render; its objects go now rather than when GC gets to them.
+            result = cluster is null || !selector.Matches(cluster) || cluster["metadata"]?["deletionTimestamp"] is not null
                 ? await CleanUpAsync(key, ns, name, cluster, cancellationToken).ConfigureAwait(false)
                 : await ReconcileClusterAsync(key, cluster, cancellationToken).ConfigureAwait(false);
         }

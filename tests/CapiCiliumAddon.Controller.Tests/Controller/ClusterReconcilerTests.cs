@@ -305,4 +305,22 @@ public sealed class ClusterReconcilerTests
         Assert.That(result.Result, Is.EqualTo("applied"));
         Assert.That(fake.Peek(Crs, Ns, "capi-1-cilium"), Is.Not.Null);
     }
+
+    [Test]
+    public async Task AClusterBeingDeletedGetsNoRenderAndLosesOurObjects()
+    {
+        fake.Seed(ResourceType.Cluster, Objects.Cluster(Ns, "capi-1"));
+        var reconciler = NewReconciler();
+        await reconciler.ReconcileAsync("metal3/capi-1", CancellationToken.None);
+        fake.Mutate(ResourceType.Cluster, Ns, "capi-1", c =>
+        {
+            c["metadata"]!["deletionTimestamp"] = "2026-11-21T20:00:00Z";
+            c["spec"]!["controlPlaneEndpoint"]!["port"] = 7443;
+        });
+
+        var result = await reconciler.ReconcileAsync("metal3/capi-1", CancellationToken.None);
+        Assert.That(result.Result, Is.EqualTo("deleted"));
+        Assert.That(renderer.Renders, Is.EqualTo(1));
+        Assert.That(fake.Peek(ResourceType.ConfigMap, Ns, "capi-1-cilium"), Is.Null);
+    }
 }
