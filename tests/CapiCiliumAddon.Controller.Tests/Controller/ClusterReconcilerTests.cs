@@ -186,7 +186,8 @@ public sealed class ClusterReconcilerTests
         var cm = fake.Peek(ResourceType.ConfigMap, Ns, "capi-1-cilium")!;
         await fake.ApplyAsync(ResourceType.ConfigMap, new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "ConfigMap",
+            ["apiVersion"] = "v1",
+            ["kind"] = "ConfigMap",
             ["metadata"] = new JsonObject { ["name"] = "capi-1-cilium", ["namespace"] = Ns },
             ["data"] = new JsonObject { ["cilium.yaml"] = "hijacked" },
         }, new ApplyOptions("someone-else", Force: true), CancellationToken.None);
