@@ -1,0 +1,181 @@
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Controller.Metrics;
+using CapiCiliumAddon.Controller.Queue;
+using CapiCiliumAddon.Controller.Reconciliation;
+using CapiCiliumAddon.Kubernetes;
+using CapiCiliumAddon.Kubernetes.Events;
+using CapiCiliumAddon.Kubernetes.LeaderElection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CapiCiliumAddon.Controller.Hosting;
+
+/// <summary>The composition root the CLI's `controller` command calls.</summary>
+public static class ControllerHost
+{
+    /// <summary>
+    /// Builds the controller host. With <see cref="ControllerOptions.MetricsAddress"/> it is a minimal Kestrel app
+    /// serving /healthz, /readyz (Cluster cache synced) and /metrics; without, a plain generic host. Run it with
+    /// <c>await host.RunAsync()</c>; SIGTERM stops it gracefully (in-flight renders are cancelled, the Lease released).
+    /// </summary>
+    /// <param name="loggerFactory">Use this instead of configuring console logging from the options (tests).</param>
+    public static IHost Build(ControllerOptions options, IKubernetesClient client, IClusterAddonRenderer renderer, ILoggerFactory? loggerFactory = null)
+    {
+        options.Validate();
+        IHostApplicationBuilder builder;
+        WebApplicationBuilder? web = null;
+        if (options.MetricsAddress is not null)
+        {
+            web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+            web.WebHost.UseUrls($"http://{options.MetricsAddress}");
+            builder = web;
+        }
+        else
+        {
+            builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
+        }
+
+        ConfigureLogging(builder, options, loggerFactory);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(client);
+        builder.Services.AddSingleton(renderer);
+        builder.Services.AddSingleton<ControllerMetrics>();
+        builder.Services.AddSingleton(sp => new WorkQueue(options.BackoffBase, options.BackoffMax));
+        builder.Services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("CapiCiliumAddon.Controller.Informer");
+            return new Informer(client, options.ClusterType, new InformerOptions
+            {
+                Namespace = options.Namespace,
+                LabelSelector = options.LabelSelector,
+                MinBackoff = options.InformerMinBackoff,
+                MaxBackoff = options.InformerMaxBackoff,
+                OnError = ex => log.LogWarning("Cluster list/watch failed, retrying: {Error}", ex.Message),
+            });
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("CapiCiliumAddon.Controller.Events");
+            return new EventRecorder(client, new EventRecorderOptions
+            {
+                ReportingController = options.FieldManager,
+                ReportingInstance = options.Identity,
+                DeduplicationWindow = options.EventDeduplicationWindow,
+                OnError = ex => log.LogWarning("Could not record an Event: {Error}", ex.Message),
+            });
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var informer = sp.GetRequiredService<Informer>();
+            ClusterLookup lookup = (ns, name) => informer.TryGet(ns, name, out var c) ? WithTypeMeta(c!, options.ClusterType) : null;
+            return new ClusterReconciler(
+                client,
+                renderer,
+                lookup,
+                sp.GetRequiredService<EventRecorder>(),
+                sp.GetRequiredService<ControllerMetrics>(),
+                new ReconcilerOptions
+                {
+                    FieldManager = options.FieldManager,
+                    LabelSelector = options.LabelSelector,
+                    MaxConcurrentRenders = options.MaxConcurrentRenders ?? options.Workers,
+                    ClusterResourceSetType = options.ClusterResourceSetType,
+                },
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<ClusterReconciler>());
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            LeaderElector? elector = null;
+            if (options.LeaderElect)
+            {
+                var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger<LeaderElector>();
+                elector = new LeaderElector(client, new LeaderElectionOptions
+                {
+                    Namespace = options.LeaderElectionNamespace,
+                    LeaseName = options.LeaseName,
+                    Identity = options.Identity,
+                    LeaseDuration = options.LeaseDuration,
+                    RenewDeadline = options.RenewDeadline,
+                    RetryPeriod = options.RetryPeriod,
+                    OnError = ex => log.LogDebug("Leader election: {Error}", ex.Message),
+                });
+            }
+
+            return new ControllerService(
+                options,
+                sp.GetRequiredService<Informer>(),
+                sp.GetRequiredService<WorkQueue>(),
+                sp.GetRequiredService<ClusterReconciler>(),
+                sp.GetRequiredService<ControllerMetrics>(),
+                elector,
+                sp.GetRequiredService<ILogger<ControllerService>>());
+        });
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ControllerService>());
+
+        if (web is null)
+        {
+            return ((HostApplicationBuilder)builder).Build();
+        }
+
+        var app = web.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", (Informer informer) =>
+            informer.HasSynced ? Results.Text("ok\n") : Results.Text("cluster cache not synced\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/metrics", (ControllerMetrics metrics) =>
+            Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+    }
+
+    private static void ConfigureLogging(IHostApplicationBuilder builder, ControllerOptions options, ILoggerFactory? loggerFactory)
+    {
+        builder.Logging.ClearProviders();
+        if (loggerFactory is not null)
+        {
+            builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
+            return;
+        }
+
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        if (options.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+        }
+    }
+
+    /// <summary>List items may lack apiVersion/kind; the owner reference and the label patch need them.</summary>
+    private static JsonObject WithTypeMeta(JsonObject cluster, ResourceType type)
+    {
+        cluster["apiVersion"] ??= type.ApiVersion;
+        cluster["kind"] ??= type.Kind;
+        return cluster;
+    }
+}

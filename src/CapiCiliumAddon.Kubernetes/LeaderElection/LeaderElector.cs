@@ -1,0 +1,278 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Kubernetes.Events;
+
+namespace CapiCiliumAddon.Kubernetes.LeaderElection;
+
+public sealed record LeaderElectionOptions
+{
+    public required string Namespace { get; init; }
+
+    public string LeaseName { get; init; } = "capi-cilium-addon";
+
+    /// <summary>Unique per replica: the pod name.</summary>
+    public required string Identity { get; init; }
+
+    /// <summary>How long followers wait after the last observed renewal before taking over.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the leader keeps retrying a failing renewal before it stops leading.</summary>
+    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Clear the holder on graceful shutdown so the next replica need not wait for expiry.</summary>
+    public bool ReleaseOnCancel { get; init; } = true;
+
+    public Action<Exception>? OnError { get; init; }
+}
+
+/// <summary>
+/// client-go leader election on a coordination.k8s.io/v1 Lease. Acquire by create, or by a compare-and-swap update
+/// (resourceVersion) once the holder's lease has expired by the LOCAL clock since we last saw it change (no clock
+/// skew assumptions); renew every retry period; stop leading when renewals keep failing past the renew deadline;
+/// release on cancellation.
+/// </summary>
+public sealed class LeaderElector
+{
+    private readonly IKubernetesClient client;
+    private readonly LeaderElectionOptions options;
+    private readonly TimeProvider time;
+    private string? observedRaw;
+    private DateTimeOffset observedAt;
+    private volatile bool isLeader;
+
+    public LeaderElector(IKubernetesClient client, LeaderElectionOptions options, TimeProvider? time = null)
+    {
+        if (options.LeaseDuration <= options.RenewDeadline) { throw new ArgumentException("LeaseDuration must be greater than RenewDeadline"); }
+        if (options.RenewDeadline <= options.RetryPeriod) { throw new ArgumentException("RenewDeadline must be greater than RetryPeriod"); }
+        this.client = client;
+        this.options = options;
+        this.time = time ?? TimeProvider.System;
+    }
+
+    public bool IsLeader => isLeader;
+
+    public string Identity => options.Identity;
+
+    /// <summary>
+    /// Runs until cancelled: acquire, run <paramref name="lead"/> with a token cancelled when leadership is lost or
+    /// on shutdown, then (after losing) try to acquire again. <paramref name="lead"/> should run until its token is
+    /// cancelled. Releases the lease on cancellation when <see cref="LeaderElectionOptions.ReleaseOnCancel"/>.
+    /// </summary>
+    public async Task RunAsync(Func<CancellationToken, Task> lead, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (!await AcquireAsync(cancellationToken).ConfigureAwait(false)) { break; }
+
+            using var leading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            isLeader = true;
+            var work = Task.Run(() => lead(leading.Token), CancellationToken.None);
+            try
+            {
+                await RenewLoopAsync(work, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                isLeader = false;
+                await leading.CancelAsync().ConfigureAwait(false);
+                try { await work.ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+                catch (Exception ex) { options.OnError?.Invoke(ex); }
+            }
+
+            if (cancellationToken.IsCancellationRequested && options.ReleaseOnCancel)
+            {
+                await ReleaseAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<bool> AcquireAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await TryAcquireOrRenewAsync(cancellationToken).ConfigureAwait(false)) { return true; }
+            try
+            {
+                await Task.Delay(Jittered(options.RetryPeriod), time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private async Task RenewLoopAsync(Task work, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && !work.IsCompleted)
+        {
+            try
+            {
+                await Task.WhenAny(Task.Delay(options.RetryPeriod, time, cancellationToken), work).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (cancellationToken.IsCancellationRequested || work.IsCompleted) { return; }
+
+            var deadline = time.GetUtcNow() + options.RenewDeadline;
+            var renewed = false;
+            while (!cancellationToken.IsCancellationRequested && time.GetUtcNow() < deadline)
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(deadline - time.GetUtcNow());
+                try
+                {
+                    if (await TryAcquireOrRenewAsync(attempt.Token).ConfigureAwait(false)) { renewed = true; break; }
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await Task.Delay(options.RetryPeriod, time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            if (!renewed && !cancellationToken.IsCancellationRequested)
+            {
+                options.OnError?.Invoke(new InvalidOperationException($"failed to renew lease {options.Namespace}/{options.LeaseName} within {options.RenewDeadline}; stopping leading"));
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> TryAcquireOrRenewAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        JsonObject lease;
+        try
+        {
+            lease = await client.GetAsync(ResourceType.Lease, options.Namespace, options.LeaseName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubernetesNotFoundException)
+        {
+            var created = new JsonObject
+            {
+                ["apiVersion"] = ResourceType.Lease.ApiVersion,
+                ["kind"] = "Lease",
+                ["metadata"] = new JsonObject { ["name"] = options.LeaseName, ["namespace"] = options.Namespace },
+                ["spec"] = Spec(now, now, 0),
+            };
+            try
+            {
+                var stored = await client.CreateAsync(ResourceType.Lease, created, cancellationToken).ConfigureAwait(false);
+                Observe(stored, now);
+                return true;
+            }
+            catch (KubernetesApiException ex)
+            {
+                options.OnError?.Invoke(ex);
+                return false;
+            }
+        }
+        catch (KubernetesApiException ex)
+        {
+            options.OnError?.Invoke(ex);
+            return false;
+        }
+        catch (HttpRequestException ex)
+        {
+            options.OnError?.Invoke(ex);
+            return false;
+        }
+
+        var spec = lease["spec"] as JsonObject ?? [];
+        var holder = spec["holderIdentity"]?.GetValue<string>() ?? "";
+        Observe(lease, now);
+        var durationSeconds = spec["leaseDurationSeconds"]?.GetValue<int>() ?? (int)options.LeaseDuration.TotalSeconds;
+        var expired = observedAt + TimeSpan.FromSeconds(durationSeconds) <= now;
+        if (holder.Length > 0 && holder != options.Identity && !expired)
+        {
+            return false;
+        }
+
+        var transitions = spec["leaseTransitions"]?.GetValue<int>() ?? 0;
+        var acquireTime = spec["acquireTime"]?.GetValue<string>();
+        JsonObject newSpec;
+        if (holder == options.Identity && acquireTime is not null)
+        {
+            newSpec = Spec(DateTimeOffset.Parse(acquireTime, CultureInfo.InvariantCulture), now, transitions);
+        }
+        else
+        {
+            newSpec = Spec(now, now, holder.Length > 0 ? transitions + 1 : transitions);
+        }
+
+        var update = lease.DeepClone().AsObject();
+        update["spec"] = newSpec;
+        try
+        {
+            var stored = await client.ReplaceAsync(ResourceType.Lease, update, cancellationToken).ConfigureAwait(false);
+            Observe(stored, now);
+            return true;
+        }
+        catch (KubernetesApiException ex)
+        {
+            options.OnError?.Invoke(ex);
+            return false;
+        }
+        catch (HttpRequestException ex)
+        {
+            options.OnError?.Invoke(ex);
+            return false;
+        }
+    }
+
+    private async Task ReleaseAsync()
+    {
+        using var timeout = new CancellationTokenSource(options.RenewDeadline);
+        try
+        {
+            var lease = await client.GetAsync(ResourceType.Lease, options.Namespace, options.LeaseName, timeout.Token).ConfigureAwait(false);
+            if (lease["spec"]?["holderIdentity"]?.GetValue<string>() != options.Identity) { return; }
+            var now = time.GetUtcNow();
+            var spec = lease["spec"]!.AsObject();
+            spec["holderIdentity"] = null;
+            spec["leaseDurationSeconds"] = 1;
+            spec["renewTime"] = EventRecorder.MicroTime(now);
+            await client.ReplaceAsync(ResourceType.Lease, lease, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            options.OnError?.Invoke(ex);
+        }
+    }
+
+    private void Observe(JsonObject lease, DateTimeOffset now)
+    {
+        var raw = lease["spec"]?.ToJsonString();
+        if (raw != observedRaw)
+        {
+            observedRaw = raw;
+            observedAt = now;
+        }
+    }
+
+    private JsonObject Spec(DateTimeOffset acquire, DateTimeOffset renew, int transitions) => new()
+    {
+        ["holderIdentity"] = options.Identity,
+        ["leaseDurationSeconds"] = (int)Math.Ceiling(options.LeaseDuration.TotalSeconds),
+        ["acquireTime"] = EventRecorder.MicroTime(acquire),
+        ["renewTime"] = EventRecorder.MicroTime(renew),
+        ["leaseTransitions"] = transitions,
+    };
+
+    private static TimeSpan Jittered(TimeSpan period) => period * (1 + (Random.Shared.NextDouble() * 1.2));
+}

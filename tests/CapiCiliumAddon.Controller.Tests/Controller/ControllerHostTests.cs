@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Controller.Hosting;
+using CapiCiliumAddon.Controller.Tests.Fakes;
+using CapiCiliumAddon.Kubernetes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using NUnit.Framework;
+
+namespace CapiCiliumAddon.Controller.Tests.Controller;
+
+[TestFixture]
+[CancelAfter(120_000)]
+public sealed class ControllerHostTests
+{
+    private static ControllerOptions Fast(string? metrics = null, bool leaderElect = false, string identity = "pod-0") => new()
+    {
+        MetricsAddress = metrics,
+        LeaderElect = leaderElect,
+        Identity = identity,
+        LeaderElectionNamespace = "capi-cilium-system",
+        LeaseDuration = TimeSpan.FromSeconds(4),
+        RenewDeadline = TimeSpan.FromSeconds(2),
+        RetryPeriod = TimeSpan.FromMilliseconds(100),
+        BackoffBase = TimeSpan.FromMilliseconds(10),
+        BackoffMax = TimeSpan.FromMilliseconds(200),
+        InformerMinBackoff = TimeSpan.FromMilliseconds(10),
+        InformerMaxBackoff = TimeSpan.FromMilliseconds(100),
+        ShutdownTimeout = TimeSpan.FromSeconds(20),
+    };
+
+    private static bool Converged(FakeKubernetesClient fake, params string[] clusters) =>
+        clusters.All(c => fake.Peek(ResourceType.ConfigMap, "metal3", $"{c}-cilium") is not null && fake.Peek(ResourceType.ClusterResourceSet, "metal3", $"{c}-cilium") is not null);
+
+    [Test]
+    public async Task ConvergesThroughConflictsThrottlingServerErrorsAndDroppedWatches()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-2", host: null));
+        fake.FailNext(c => c.Verb == "list" && c.Type.Kind == "Cluster", FakeKubernetesClient.ServerError, 2);
+        fake.FailNext(c => c.Verb == "apply" && c.Type.Kind == "Cluster", FakeKubernetesClient.Conflict);
+        fake.FailNext(c => c.Verb == "apply" && c.Type.Kind == "ConfigMap", FakeKubernetesClient.TooManyRequests, 2);
+        fake.FailNext(c => c.Verb == "get" && c.Type.Kind == "ClusterResourceSet", FakeKubernetesClient.ServerError, 2);
+        var renderer = new FakeRenderer();
+        using var host = ControllerHost.Build(Fast(), fake, renderer, NullLoggerFactory.Instance);
+        await host.StartAsync();
+
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1"));
+        // The watch drops and a 410 forces a re-list while the endpoint of capi-2 appears.
+        await fake.WaitForWatchAsync();
+        fake.DropWatches();
+        fake.Mutate(ResourceType.Cluster, "metal3", "capi-2", c => c["spec"]!["controlPlaneEndpoint"] = new JsonObject { ["host"] = "10.0.0.20", ["port"] = 6443 });
+        fake.Compact();
+        fake.BreakWatchesWithGone();
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1", "capi-2"));
+
+        var service = host.Services.GetRequiredService<ControllerService>();
+        Assert.That(service.Metrics.Reconciles("error"), Is.GreaterThanOrEqualTo(1));
+        await host.StopAsync();
+    }
+
+    [Test]
+    public async Task ShutdownCancelsAHangingRender()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        var renderer = new FakeRenderer { Gate = new TaskCompletionSource() };
+        using var host = ControllerHost.Build(Fast(), fake, renderer, NullLoggerFactory.Instance);
+        await host.StartAsync();
+        await renderer.RenderStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.That(renderer.RenderCancelled.Task.IsCompleted, Is.True);
+        Assert.That(fake.Peek(ResourceType.ConfigMap, "metal3", "capi-1-cilium"), Is.Null);
+    }
+
+    [Test]
+    public async Task OnlyTheLeaderRendersAndALeaderThatStopsHandsOver()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        var r1 = new FakeRenderer();
+        var r2 = new FakeRenderer();
+        using var h1 = ControllerHost.Build(Fast(leaderElect: true, identity: "pod-1"), fake, r1, NullLoggerFactory.Instance);
+        await h1.StartAsync();
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1"));
+        using var h2 = ControllerHost.Build(Fast(leaderElect: true, identity: "pod-2"), fake, r2, NullLoggerFactory.Instance);
+        await h2.StartAsync();
+        var s2 = h2.Services.GetRequiredService<ControllerService>();
+        await s2.Informer.WaitForSyncAsync(CancellationToken.None);
+
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-2"));
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-2"));
+        Assert.That(r2.Renders, Is.Zero, "the follower keeps its cache but does not work");
+        Assert.That(s2.IsLeading, Is.False);
+
+        await h1.StopAsync();
+        await FakeKubernetesClient.WaitUntilAsync(() => s2.IsLeading);
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-3"));
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-3"));
+        Assert.That(r2.Renders, Is.EqualTo(1), "the new leader renders only the new Cluster: the others are current");
+        await h2.StopAsync();
+    }
+
+    [Test]
+    public async Task ServesHealthReadinessAndPrometheusMetrics()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-2", host: null));
+        using var host = ControllerHost.Build(Fast(metrics: "127.0.0.1:0"), fake, new FakeRenderer(), NullLoggerFactory.Instance);
+        await host.StartAsync();
+        var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1"));
+        var service = host.Services.GetRequiredService<ControllerService>();
+        await FakeKubernetesClient.WaitUntilAsync(() => service.Reconciler.States.Count == 2);
+
+        Assert.That(await http.GetStringAsync("/healthz"), Is.EqualTo("ok\n"));
+        var ready = await http.GetAsync("/readyz");
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var metrics = await http.GetAsync("/metrics");
+        Assert.That(metrics.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/plain"));
+        var text = await metrics.Content.ReadAsStringAsync();
+        Assert.That(text, Does.Contain("# TYPE capi_cilium_reconciles_total counter\n"));
+        Assert.That(text, Does.Contain("capi_cilium_reconciles_total{result=\"applied\"} 1\n"));
+        Assert.That(text, Does.Contain("capi_cilium_reconciles_total{result=\"waiting\"} 1\n"));
+        Assert.That(text, Does.Contain("capi_cilium_renders_total{result=\"success\"} 1\n"));
+        Assert.That(text, Does.Contain("capi_cilium_render_duration_seconds_bucket{le=\"+Inf\"} 1\n"));
+        Assert.That(text, Does.Contain("capi_cilium_render_duration_seconds_count 1\n"));
+        Assert.That(text, Does.Match(@"\ncapi_cilium_queue_depth \d+\n"));
+        Assert.That(text, Does.Contain("capi_cilium_clusters{state=\"ready\"} 1\ncapi_cilium_clusters{state=\"waiting\"} 1\n"));
+        Assert.That(text.IndexOf("capi_cilium_reconciles_total", StringComparison.Ordinal), Is.LessThan(text.IndexOf("capi_cilium_renders_total", StringComparison.Ordinal)));
+        await host.StopAsync();
+    }
+
+    [Test]
+    public async Task ReadinessWaitsForTheClusterCache()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Fault = c => c.Verb == "list" ? FakeKubernetesClient.ServerError() : null;
+        using var host = ControllerHost.Build(Fast(metrics: "127.0.0.1:0"), fake, new FakeRenderer(), NullLoggerFactory.Instance);
+        await host.StartAsync();
+        var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        Assert.That((await http.GetAsync("/readyz")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That((await http.GetAsync("/healthz")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        fake.Fault = null;
+        await FakeKubernetesClient.WaitUntilAsync(() => http.GetAsync("/readyz").Result.StatusCode == HttpStatusCode.OK);
+        await host.StopAsync();
+    }
+}
