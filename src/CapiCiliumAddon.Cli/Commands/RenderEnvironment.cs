@@ -13,6 +13,8 @@ namespace CapiCiliumAddon.Cli.Commands;
 /// </summary>
 public sealed class RenderEnvironmentOptions
 {
+    public const string ChartDirectoryVariable = "CILIUM_CHART_DIRECTORY";
+
     public Option<string?> Cilium { get; } = new("--cilium")
     {
         Description = $"Path of the Cilium CLI (default: ${CiliumCliLocator.EnvironmentVariable}, else `cilium` on PATH).",
@@ -20,7 +22,7 @@ public sealed class RenderEnvironmentOptions
 
     public Option<string[]> ChartDirectories { get; } = new("--chart-directory")
     {
-        Description = "An unpacked Cilium chart (the folder holding Chart.yaml) for offline renders; repeat for several versions. Default: $CILIUM_CHART_DIRECTORY.",
+        Description = $"An unpacked Cilium chart (the folder holding Chart.yaml) for offline renders; repeat for several versions. Default: ${ChartDirectoryVariable} (a ':'-separated list).",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
@@ -87,7 +89,9 @@ public sealed class RenderEnvironmentOptions
     {
         var paths = parseResult.GetValue(ChartDirectories) is { Length: > 0 } given
             ? given
-            : Environment.GetEnvironmentVariable("CILIUM_CHART_DIRECTORY") is { Length: > 0 } fromEnvironment ? [fromEnvironment] : [];
+            : Environment.GetEnvironmentVariable(ChartDirectoryVariable) is { Length: > 0 } fromEnvironment
+                ? fromEnvironment.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                : [];
         var charts = paths.Select(ChartDirectory.Load).ToList();
         var duplicate = charts.GroupBy(c => c.Version).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

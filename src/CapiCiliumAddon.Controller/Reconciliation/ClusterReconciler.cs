@@ -326,13 +326,7 @@ public sealed class ClusterReconciler
             return;
         }
 
-        var applied = (binding["spec"]?["bindings"] as JsonArray ?? [])
-            .OfType<JsonObject>()
-            .Where(b => b["clusterResourceSetName"]?.GetValue<string>() == crs.Name)
-            .SelectMany(b => (b["resources"] as JsonArray ?? []).OfType<JsonObject>())
-            .Where(r => r["applied"]?.GetValue<bool>() == true)
-            .Select(r => $"{r["kind"]?.GetValue<string>()}/{r["name"]?.GetValue<string>()}")
-            .ToList();
+        var applied = ClusterResourceSetBindings.AppliedResources(binding, crs.Name);
         if (applied.Count == 0) { return; }
         logger.LogWarning("Cluster {Cluster} already received {Resources} under ApplyOnce; the new render will not reach it", key, string.Join(", ", applied));
         await events.RecordAsync(cluster, EventType.Normal, "ApplyOnceNotReapplied", "Apply",
