@@ -186,6 +186,52 @@ public class RenderCommandTests
         Assert.That(FilesUnder(_temp.Combine("out")), Is.Empty);
     }
 
+    [TestCase("hang", "did not finish within 2 s and was killed")]
+    [TestCase("huge:50", "printed more than")]
+    [TestCase("truncated", "")]
+    [TestCase("empty", "")]
+    [TestCase("crash", "the Cilium CLI failed (exit 2)")]
+    public async Task AMisbehavingCliWritesNothingForThatCluster(string mode, string message)
+    {
+        WriteClusters("a.yaml", Cluster("capi-1"));
+        var misbehaving = FakeCiliumCli.CreateWrapper(_temp.Combine(mode.Replace(':', '-')), mode);
+
+        var (exit, stdout, stderr) = await Run("render", _temp.Combine("clusters"), "--out", _temp.Combine("out"), "--cilium", misbehaving, "--chart-directory", _chart, "--timeout", "2");
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("error: metal3/capi-1: ").And.Contain(message));
+        Assert.That(stdout, Does.Contain("failed: metal3/capi-1"));
+        Assert.That(FilesUnder(_temp.Combine("out")), Is.Empty);
+    }
+
+    [Test]
+    public async Task ARemovedValueInAValuesConfigMapBesideTheClusterIsRefusedBeforeTheCliRuns()
+    {
+        WriteClusters("a.yaml", Cluster("capi-1", extraMetadata: "  annotations:\n    addon.capi-cilium.io/values-configmap: cilium-values"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cilium-values\n  namespace: metal3\ndata:\n  values.yaml: |\n    kubeProxyReplacement: strict\n");
+
+        var (exit, _, stderr) = await Render(_temp.Combine("out"));
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("values.kubeProxyReplacement (from values ConfigMap metal3/cilium-values): 'strict' was removed in Cilium 1.16"));
+        Assert.That(FakeCiliumCli.ReadInvocations(_temp.Combine("record")).Select(i => i.Argv[0]), Is.EqualTo(new[] { "version" }), "no install was run");
+        Assert.That(FilesUnder(_temp.Combine("out")), Is.Empty);
+    }
+
+    [Test]
+    public async Task AnUnreadableFileIsNamedAndTheOtherFilesStillRender()
+    {
+        WriteClusters("a.yaml", Cluster("capi-1"));
+        WriteClusters("broken.yaml", "apiVersion: v1\nkind: [unclosed\n");
+
+        var (exit, stdout, stderr) = await Render(_temp.Combine("out"));
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("broken.yaml: (file): line"));
+        Assert.That(stdout, Does.Contain("unreadable: ").And.Contain("broken.yaml"));
+        Assert.That(FilesUnder(_temp.Combine("out", "metal3", "capi-1")), Is.Not.Empty);
+    }
+
     [Test]
     public async Task AChartOfAnotherVersionThanRequestedIsReported()
     {
