@@ -46,7 +46,7 @@ public sealed class DiffCommandTests
 
         Assert.That(error, Is.Empty);
         Assert.That(exit, Is.EqualTo(DiffCommand.ExitDifferences));
-        AssertGolden(golden, output);
+        CapiCiliumAddon.Testing.Golden.AssertMatches(output, golden);
     }
 
     [Test]
@@ -62,7 +62,7 @@ public sealed class DiffCommandTests
         var (exit, output, error) = await Run(old, @new);
 
         Assert.That((exit, error), Is.EqualTo((1, "")));
-        AssertGolden("diff-wrapped-1.17-1.18.txt", output);
+        CapiCiliumAddon.Testing.Golden.AssertMatches(output, "diff-wrapped-1.17-1.18.txt");
     }
 
     /// <summary>Our product's ConfigMap shape around a raw render, one `NNN-kind-name.yaml` key per object.</summary>
@@ -150,39 +150,5 @@ public sealed class DiffCommandTests
         Assert.That(exit, Is.EqualTo(0));
         Assert.That(output, Does.Contain("old").And.Contain("new").And.Contain("--format"));
         Assert.That(output, Does.Contain("0 = no differences").And.Contain("1 = differences found").And.Contain("2 = error"));
-    }
-
-    /// <summary>
-    /// Compares with `golden/NAME` beside this file. On a mismatch writes `NAME.received` and fails at the first
-    /// differing line; UPDATE_GOLDEN=1 rewrites the golden file instead.
-    /// </summary>
-    private static void AssertGolden(string name, string actual, [CallerFilePath] string callerFile = "")
-    {
-        var path = Path.Combine(Path.GetDirectoryName(callerFile)!, "golden", name);
-        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, actual);
-            return;
-        }
-        var expected = File.Exists(path) ? File.ReadAllText(path) : null;
-        if (expected == actual)
-        {
-            File.Delete(path + ".received");
-            return;
-        }
-        File.WriteAllText(path + ".received", actual);
-        if (expected is null)
-        {
-            Assert.Fail($"golden file {path} is missing; wrote {path}.received (run with UPDATE_GOLDEN=1 to accept)");
-        }
-        var expectedLines = expected!.Split('\n');
-        var actualLines = actual.Split('\n');
-        var line = 0;
-        while (line < expectedLines.Length && line < actualLines.Length && expectedLines[line] == actualLines[line])
-        {
-            line++;
-        }
-        Assert.Fail($"{path} differs at line {line + 1}:\n  expected: {(line < expectedLines.Length ? expectedLines[line] : "<end of file>")}\n  actual:   {(line < actualLines.Length ? actualLines[line] : "<end of file>")}\nwrote {path}.received");
     }
 }

@@ -41,7 +41,7 @@ public class AddonObjectsBuilderTests
 
         Assert.That(result.Objects.Select(o => $"{o.Kind} {o.Name}"), Is.EqualTo(new[] { "ConfigMap capi-1-cilium", "ClusterResourceSet capi-1-cilium" }));
         Assert.That(result.Problems, Is.Empty);
-        Golden.Match("baremetal-native-bgp-1.18.addon.yaml", result.ToYaml());
+        CapiCiliumAddon.Testing.Golden.AssertMatches(result.ToYaml(), "baremetal-native-bgp-1.18.addon.yaml");
     }
 
     [TestCaseSource(typeof(Recordings), nameof(Recordings.BareMetal))]

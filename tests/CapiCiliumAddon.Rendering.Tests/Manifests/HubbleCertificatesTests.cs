@@ -29,7 +29,7 @@ public class HubbleCertificatesTests
             YamlNodes.ToJson(cronJob.Root.GetPath("spec", "jobTemplate", "spec")!)), Is.True);
         Assert.That(job.Root.GetPath("metadata", "labels").GetString("k8s-app"), Is.EqualTo("hubble-generate-certs"));
 
-        Golden.Match($"hubble-bootstrap-job-{Recordings.ChartVersion(recording)}.yaml", job.Text);
+        CapiCiliumAddon.Testing.Golden.AssertMatches(job.Text, $"hubble-bootstrap-job-{Recordings.ChartVersion(recording)}.yaml");
 
         // The result still parses as a manifest and passes the render checks.
         var reparsed = Recordings.ParseText(result.ToText() + "\n");

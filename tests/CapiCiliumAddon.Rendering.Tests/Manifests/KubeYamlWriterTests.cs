@@ -85,7 +85,7 @@ public class KubeYamlWriterTests
             ["apiVersion"] = "v1",
         };
 
-        Golden.Match("writer-order.yaml", KubeYamlWriter.Write(obj));
+        CapiCiliumAddon.Testing.Golden.AssertMatches(KubeYamlWriter.Write(obj), "writer-order.yaml");
     }
 
     [Test]
