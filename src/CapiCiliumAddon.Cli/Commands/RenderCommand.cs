@@ -218,17 +218,29 @@ public static class RenderCommand
             $"{(problem.Severity == ProblemSeverity.Error ? "error" : "warning")}: {problem}";
     }
 
-    /// <summary>Progress on stderr: one plain line per Cluster, which reads well in CI logs and on a terminal alike.</summary>
+    /// <summary>
+    /// Progress on stderr. On a terminal one status line is rewritten in place (failures stay on screen); in CI logs
+    /// and pipes, where carriage returns turn into noise, one plain line per Cluster.
+    /// </summary>
     private sealed class LineProgress(TextWriter stderr) : IRenderProgress
     {
         private readonly Lock _lock = new();
+        private readonly bool _interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
 
         public void Completed(ClusterResult result, int completed, int total)
         {
             var state = result.State == ClusterState.Rendered ? "rendered" : "FAILED";
+            var line = $"[{completed}/{total}] {result.Key} {state} in {result.Duration.TotalSeconds:0.00} s";
             lock (_lock)
             {
-                stderr.WriteLine($"[{completed}/{total}] {result.Key} {state} in {result.Duration.TotalSeconds:0.00} s");
+                if (!_interactive)
+                {
+                    stderr.WriteLine(line);
+                    return;
+                }
+
+                // \x1b[2K clears the previous status line before the new one is drawn.
+                stderr.Write(result.State == ClusterState.Rendered && completed < total ? $"\r\x1b[2K{line}" : $"\r\x1b[2K{line}\n");
             }
         }
     }
