@@ -229,7 +229,7 @@ public static partial class CiliumLinter
             var key = located.FirstOrDefault(p => p.Value.Object.Subject == problem.Subject && p.Value.Field == problem.Field).Key;
             var at = key is not null ? located[key].Object : fallback;
             findings.Add(new LintFinding(RuleFor(key ?? problem.Field, values), problem.Severity, at.Subject, at.Location, problem.Field,
-                problem.Message + $" (Cilium {version})", problem.Fix));
+                WithVersion(problem.Message, version, null), problem.Fix));
         }
 
         CheckImages(unit, findings);
@@ -253,6 +253,12 @@ public static partial class CiliumLinter
 
         return options.CiliumVersion ?? CiliumVersion.Default;
     }
+
+    /// <summary>Says which version a finding was judged against, unless the message already does.</summary>
+    private static string WithVersion(string message, CiliumVersion version, string? note) =>
+        message.Contains(version.ToString(), StringComparison.Ordinal) && note is null
+            ? message
+            : message + $" (Cilium {version}{(note is null ? "" : ", " + note)})";
 
     private static string RuleFor(string key, HelmValues values) => key switch
     {
@@ -328,7 +334,7 @@ public static partial class CiliumLinter
             foreach (var problem in problems)
             {
                 findings.Add(new LintFinding(RuleFor(problem.Field, values), problem.Severity, subject, document.Location, problem.Field,
-                    problem.Message + $" (Cilium {version}{(options.CiliumVersion is null ? ", the default; pass --cilium-version" : "")})", problem.Fix));
+                    WithVersion(problem.Message, version, options.CiliumVersion is null ? "the default; pass --cilium-version" : null), problem.Fix));
             }
         }
     }

@@ -20,11 +20,11 @@ public sealed record LintFinding(
 {
     public string SeverityText => Severity == ProblemSeverity.Error ? "error" : "warning";
 
-    /// <summary>One line: <c>error[rule] Object (location): field: message (fix: ...)</c>.</summary>
+    /// <summary>One line: <c>error[rule] Object (location): field: message. Fix: ...</c>.</summary>
     public override string ToString()
     {
         var field = Field.Length == 0 ? "" : Field + ": ";
-        var fix = Fix is null ? "" : $" Fix: {Fix}";
+        var fix = Fix is null ? "" : (Message.EndsWith('.') ? " " : ". ") + $"Fix: {Fix}";
         return $"{SeverityText}[{Rule}] {Object} ({Location}): {field}{Message}{fix}";
     }
 }

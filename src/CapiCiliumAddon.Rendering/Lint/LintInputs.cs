@@ -10,8 +10,8 @@ public sealed record LintSource(string Name, byte[] Bytes)
 {
     public const string StandardInputName = "-";
 
-    /// <summary>How findings name the source: the path, or "(stdin)".</summary>
-    public string Display => Name == StandardInputName ? "(stdin)" : Name;
+    /// <summary>How findings name the source: the path, or "stdin".</summary>
+    public string Display => Name == StandardInputName ? "stdin" : Name;
 }
 
 /// <summary>
