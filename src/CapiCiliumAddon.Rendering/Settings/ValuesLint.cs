@@ -30,14 +30,28 @@ public static class ValuesLint
 
     private static readonly string[] RemovedKubeProxyReplacementModes = ["partial", "strict", "probe", "disabled"];
 
+    private static readonly CiliumVersion KubeProxyReplacementModesRemovedIn = new(1, 16, 0, null);
+
+    /// <summary>
+    /// Says where a value lives when the values did not come from Helm values at all (e.g. the lint reads them back
+    /// from a rendered manifest's <c>cilium-config</c> and agent env): the Helm key in, the object and field out.
+    /// </summary>
+    public delegate (string Subject, string Field) ValueLocator(string key);
+
     /// <param name="subject">The object the values belong to, e.g. the Cluster's namespace/name.</param>
     /// <param name="cluster">When known, the Cluster's CIDRs let the lint check coverage and service VIPs.</param>
     /// <param name="endpointPending">The host will come from a Cluster endpoint that is not set yet: its absence is "wait", not an error.</param>
-    public static IReadOnlyList<Problem> Check(HelmValues values, CiliumVersion version, string subject, ClusterFacts? cluster = null, bool endpointPending = false)
+    /// <param name="locate">When given, names the object and field of each problem instead of <paramref name="subject"/> and the values key.</param>
+    public static IReadOnlyList<Problem> Check(HelmValues values, CiliumVersion version, string subject, ClusterFacts? cluster = null, bool endpointPending = false,
+        ValueLocator? locate = null)
     {
         var problems = new List<Problem>();
-        void Error(string key, string message, string? fix = null) =>
-            problems.Add(Problem.Error(subject, Field(values, key), message, fix));
+        ValueLocator where = locate ?? (key => (subject, Field(values, key)));
+        void Error(string key, string message, string? fix = null)
+        {
+            var (at, field) = where(key);
+            problems.Add(Problem.Error(at, field, message, fix));
+        }
 
         foreach (var value in values.All)
         {
@@ -60,7 +74,11 @@ public static class ValuesLint
             var text = HelmValues.AsString(kpr.Value);
             if (RemovedKubeProxyReplacementModes.Contains(text))
             {
-                Error(kpr.Key, $"'{text}' was removed in Cilium 1.16; the chart fails on it", "use kubeProxyReplacement=true (or false)");
+                // Older manifests (read back by the lint) legitimately carry these modes.
+                if (version.CompareTo(KubeProxyReplacementModesRemovedIn) >= 0)
+                {
+                    Error(kpr.Key, $"'{text}' was removed in Cilium 1.16; the chart fails on it", "use kubeProxyReplacement=true (or false)");
+                }
             }
             else if (text is not ("true" or "false"))
             {
@@ -119,8 +137,8 @@ public static class ValuesLint
 
         if (routingMode == "native" && cluster is not null)
         {
-            CheckNativeRoutingCidr(values, "ipv4NativeRoutingCIDR", cluster.Ipv4PodCidr, subject, problems);
-            CheckNativeRoutingCidr(values, "ipv6NativeRoutingCIDR", cluster.Ipv6PodCidr, subject, problems);
+            CheckNativeRoutingCidr(values, "ipv4NativeRoutingCIDR", cluster.Ipv4PodCidr, where, problems);
+            CheckNativeRoutingCidr(values, "ipv6NativeRoutingCIDR", cluster.Ipv6PodCidr, where, problems);
         }
 
         var clusterName = values["cluster.name"];
@@ -162,7 +180,7 @@ public static class ValuesLint
         return problems;
     }
 
-    private static void CheckNativeRoutingCidr(HelmValues values, string key, IpCidr? podCidr, string subject, List<Problem> problems)
+    private static void CheckNativeRoutingCidr(HelmValues values, string key, IpCidr? podCidr, ValueLocator where, List<Problem> problems)
     {
         if (podCidr is null)
         {
@@ -173,7 +191,8 @@ public static class ValuesLint
         var text = HelmValues.AsString(configured?.Value);
         if (text is null || !IpCidr.TryParse(text, out var cidr) || !cidr!.Covers(podCidr))
         {
-            problems.Add(Problem.Error(subject, Field(values, key),
+            var (at, field) = where(key);
+            problems.Add(Problem.Error(at, field,
                 $"'{text ?? "(unset)"}' does not cover the pod CIDR {podCidr}: traffic to pods outside it would be masqueraded or dropped",
                 $"set {key} to {podCidr} or a block containing it"));
         }
