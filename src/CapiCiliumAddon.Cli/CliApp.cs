@@ -16,6 +16,7 @@ public static class CliApp
             "capi-cilium: bootstrap-safe Cilium for Cluster API clusters, delivered through ClusterResourceSets.");
         root.Subcommands.Add(RenderCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
+        root.Subcommands.Add(LintCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         return root;
