@@ -17,6 +17,8 @@ public static class CliApp
         root.Subcommands.Add(RenderCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(LintCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(BumpCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         return root;

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering;
-using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Pipeline;
@@ -59,63 +57,23 @@ public static class RenderCommand
     {
         public async Task<int> ExecuteAsync(string[] paths, string? outputDirectory, bool explain, CancellationToken cancellationToken)
         {
-            IReadOnlyList<string> files;
-            IReadOnlyList<ChartDirectory> charts;
-            try
+            var session = await RenderSession.OpenAsync(parseResult, environment, paths, withCli: !explain, stderr, cancellationToken).ConfigureAwait(false);
+            if (session is null)
             {
-                files = ClusterFileSet.ExpandPaths(paths);
-                charts = environment.LoadCharts(parseResult);
-            }
-            catch (Exception e) when (e is FileNotFoundException or ChartDirectoryException)
-            {
-                await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return CliApp.UsageError;
             }
 
-            var input = ClusterFileSet.Load(files);
-            string cliVersion = "unknown";
-            CiliumCliRunner? runner = null;
-            if (!explain)
-            {
-                try
-                {
-                    runner = environment.CreateRunner(parseResult);
-                    cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or ProcessRunException)
-                {
-                    await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
-                    return CliApp.UsageError;
-                }
-            }
-
-            var planner = new RenderPlanner(environment.CreatePlanContext(parseResult, charts, cliVersion));
-            var results = new List<ClusterResult>();
-            var plans = new List<RenderPlan>();
-            foreach (var source in input.Clusters)
-            {
-                var result = PlanOne(planner, input, source);
-                if (result.State == ClusterState.Rendered)
-                {
-                    plans.Add(result.Plan!);
-                }
-                else
-                {
-                    results.Add(result);
-                }
-            }
-
+            var input = session.Input;
             if (explain)
             {
-                await Explain(plans).ConfigureAwait(false);
-                await Report(results, input, written: null).ConfigureAwait(false);
-                return results.Count == 0 && input.Problems.Count == 0 ? CliApp.Success : CliApp.Failure;
+                var planned = session.PlanAll(session.CreatePlanContext());
+                await Explain(planned.Where(r => r.State == ClusterState.Rendered).Select(r => r.Plan!).ToList()).ConfigureAwait(false);
+                var refused = planned.Where(r => r.State != ClusterState.Rendered).ToList();
+                await Report(refused, input, written: null).ConfigureAwait(false);
+                return refused.Count == 0 && input.Problems.Count == 0 ? CliApp.Success : CliApp.Failure;
             }
 
-            var batch = new BatchRenderer(new AddonRenderPipeline(runner!), parseResult.GetValue(environment.Parallelism));
-            var progress = new LineProgress(stderr);
-            results.AddRange(await batch.RenderAsync(plans, progress, cancellationToken).ConfigureAwait(false));
-
+            var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), new LineProgress(stderr), cancellationToken).ConfigureAwait(false);
             var written = new List<string>();
             foreach (var rendered in results.Where(r => r.State == ClusterState.Rendered))
             {
@@ -125,38 +83,6 @@ public static class RenderCommand
             await Report(results, input, written).ConfigureAwait(false);
             var clean = results.All(r => r.State == ClusterState.Rendered) && input.Problems.Count == 0;
             return clean ? CliApp.Success : CliApp.Failure;
-        }
-
-        /// <summary>Reads, checks the selector label, and plans one Cluster. State Rendered here means "ready to render".</summary>
-        private static ClusterResult PlanOne(RenderPlanner planner, ClusterFileSet input, ClusterSource source)
-        {
-            if (source.Read.Facts is not { } facts || !source.Read.IsValid)
-            {
-                var key = source.Read.Facts?.Key ?? source.Read.Problems.FirstOrDefault()?.Subject ?? source.Location;
-                return new ClusterResult(key, ClusterState.Invalid, null, null, source.Read.Problems);
-            }
-
-            var outcome = planner.Plan(facts, input.ConfigMapsIn(facts.Namespace));
-            var problems = source.Read.Problems.ToList();
-            switch (outcome)
-            {
-                case PlanOutcome.Invalid invalid:
-                    problems.AddRange(invalid.Problems);
-                    return new ClusterResult(facts.Key, ClusterState.Invalid, null, null, problems);
-                case PlanOutcome.NotReady notReady:
-                    problems.Add(notReady.Reason);
-                    return new ClusterResult(facts.Key, ClusterState.NotReady, null, null, problems);
-            }
-
-            var plan = ((PlanOutcome.Ready)outcome).Plan;
-            if (ClusterFileSet.CheckSelectorLabel(facts, source.Location) is { } labelProblem)
-            {
-                problems.Add(labelProblem);
-                return new ClusterResult(facts.Key, ClusterState.Invalid, plan, null, problems);
-            }
-
-            problems.AddRange(plan.Warnings);
-            return new ClusterResult(facts.Key, ClusterState.Rendered, plan with { Warnings = problems }, null, problems);
         }
 
         private async Task Explain(IReadOnlyList<RenderPlan> plans)
@@ -180,14 +106,14 @@ public static class RenderCommand
         {
             foreach (var problem in input.Problems)
             {
-                await stderr.WriteLineAsync(Format(problem)).ConfigureAwait(false);
+                await stderr.WriteLineAsync(RenderSession.Format(problem)).ConfigureAwait(false);
             }
 
             foreach (var result in results.OrderBy(r => r.Key, StringComparer.Ordinal))
             {
                 foreach (var problem in result.Problems)
                 {
-                    await stderr.WriteLineAsync(Format(problem)).ConfigureAwait(false);
+                    await stderr.WriteLineAsync(RenderSession.Format(problem)).ConfigureAwait(false);
                 }
             }
 
@@ -211,36 +137,6 @@ public static class RenderCommand
             foreach (var problem in input.Problems.Where(p => p.Severity == ProblemSeverity.Error))
             {
                 await stdout.WriteLineAsync($"  unreadable: {problem.Subject}").ConfigureAwait(false);
-            }
-        }
-
-        private static string Format(Problem problem) =>
-            $"{(problem.Severity == ProblemSeverity.Error ? "error" : "warning")}: {problem}";
-    }
-
-    /// <summary>
-    /// Progress on stderr. On a terminal one status line is rewritten in place (failures stay on screen); in CI logs
-    /// and pipes, where carriage returns turn into noise, one plain line per Cluster.
-    /// </summary>
-    private sealed class LineProgress(TextWriter stderr) : IRenderProgress
-    {
-        private readonly Lock _lock = new();
-        private readonly bool _interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
-
-        public void Completed(ClusterResult result, int completed, int total)
-        {
-            var state = result.State == ClusterState.Rendered ? "rendered" : "FAILED";
-            var line = $"[{completed}/{total}] {result.Key} {state} in {result.Duration.TotalSeconds:0.00} s";
-            lock (_lock)
-            {
-                if (!_interactive)
-                {
-                    stderr.WriteLine(line);
-                    return;
-                }
-
-                // \x1b[2K clears the previous status line before the new one is drawn.
-                stderr.Write(result.State == ClusterState.Rendered && completed < total ? $"\r\x1b[2K{line}" : $"\r\x1b[2K{line}\n");
             }
         }
     }

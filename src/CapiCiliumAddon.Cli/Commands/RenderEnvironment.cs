@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Reflection;
 using CapiCiliumAddon.Processes;
+using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
+using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
 
@@ -112,4 +115,172 @@ public sealed class RenderEnvironmentOptions
         new(new ProfileLibrary(parseResult.GetValue(Templates) ?? DefaultTemplatesDirectory), charts,
             parseResult.GetValue(CiliumVersion) is { } version ? Rendering.Settings.CiliumVersion.Parse(version) : null,
             cliVersion, ToolVersion);
+}
+
+/// <summary>
+/// One run of a rendering command: the Cluster files read, the Cilium CLI resolved, every labelled Cluster planned
+/// and the ready ones rendered. render, check and bump all go through here, so they select, plan, refuse and render
+/// Clusters in exactly the same way (and produce byte-identical objects for the same inputs).
+/// </summary>
+public sealed class RenderSession
+{
+    private readonly ParseResult _parseResult;
+    private readonly RenderEnvironmentOptions _environment;
+    private readonly CiliumCliRunner? _runner;
+
+    private RenderSession(ParseResult parseResult, RenderEnvironmentOptions environment, ClusterFileSet input,
+        IReadOnlyList<ChartDirectory> charts, CiliumCliRunner? runner, string cliVersion)
+    {
+        _parseResult = parseResult;
+        _environment = environment;
+        Input = input;
+        Charts = charts;
+        _runner = runner;
+        CliVersion = cliVersion;
+    }
+
+    public ClusterFileSet Input { get; }
+
+    public IReadOnlyList<ChartDirectory> Charts { get; }
+
+    /// <summary>The Cilium CLI's version, or "unknown" when the session was opened without the CLI.</summary>
+    public string CliVersion { get; }
+
+    /// <summary>
+    /// Reads the inputs and, when <paramref name="withCli"/>, locates the Cilium CLI and asks its version. Returns null
+    /// after writing the reason to <paramref name="stderr"/> when that fails: a usage error (exit 2), reported before
+    /// any work.
+    /// </summary>
+    public static async Task<RenderSession?> OpenAsync(ParseResult parseResult, RenderEnvironmentOptions environment,
+        IEnumerable<string> paths, bool withCli, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> files;
+        IReadOnlyList<ChartDirectory> charts;
+        try
+        {
+            files = ClusterFileSet.ExpandPaths(paths);
+            charts = environment.LoadCharts(parseResult);
+        }
+        catch (Exception e) when (e is FileNotFoundException or ChartDirectoryException)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
+
+        var input = ClusterFileSet.Load(files);
+        var cliVersion = "unknown";
+        CiliumCliRunner? runner = null;
+        if (withCli)
+        {
+            try
+            {
+                runner = environment.CreateRunner(parseResult);
+                cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or ProcessRunException)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return null;
+            }
+        }
+
+        return new RenderSession(parseResult, environment, input, charts, runner, cliVersion);
+    }
+
+    /// <summary>The planner's context as the command line sets it; commands may adjust it (bump sets the default version).</summary>
+    public PlanContext CreatePlanContext() => _environment.CreatePlanContext(_parseResult, Charts, CliVersion);
+
+    /// <summary>
+    /// Plans every labelled Cluster, in input order. A result in state <see cref="ClusterState.Rendered"/> is READY to
+    /// render (its Plan is set, its Objects are not yet); any other state says why the Cluster cannot be rendered.
+    /// <paramref name="adjust"/> may change what the planner sees of a Cluster (bump --include-pinned drops the pin).
+    /// </summary>
+    public IReadOnlyList<ClusterResult> PlanAll(PlanContext context, Func<ClusterFacts, ClusterFacts>? adjust = null)
+    {
+        var planner = new RenderPlanner(context);
+        return Input.Clusters.Select(source => PlanOne(planner, source, adjust)).ToList();
+    }
+
+    /// <summary>Renders ready plans with the command line's parallelism; results come back in the plans' order.</summary>
+    public Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, IRenderProgress? progress, CancellationToken cancellationToken)
+    {
+        var runner = _runner ?? throw new InvalidOperationException("the session was opened without the Cilium CLI");
+        var batch = new BatchRenderer(new AddonRenderPipeline(runner), _parseResult.GetValue(_environment.Parallelism));
+        return batch.RenderAsync(plans, progress, cancellationToken);
+    }
+
+    /// <summary>Plans, then renders what is ready: every Cluster's final result, in input order.</summary>
+    public async Task<IReadOnlyList<ClusterResult>> PlanAndRenderAsync(PlanContext context, IRenderProgress? progress, CancellationToken cancellationToken,
+        Func<ClusterFacts, ClusterFacts>? adjust = null)
+    {
+        var planned = PlanAll(context, adjust);
+        var ready = planned.Where(r => r.State == ClusterState.Rendered).ToList();
+        var rendered = await RenderAsync(ready.Select(r => r.Plan!).ToList(), progress, cancellationToken).ConfigureAwait(false);
+        var byIndex = new Queue<ClusterResult>(rendered);
+        return planned.Select(r => r.State == ClusterState.Rendered ? byIndex.Dequeue() : r).ToList();
+    }
+
+    /// <summary>`error: …` or `warning: …`, as every command prints a problem on stderr.</summary>
+    public static string Format(Problem problem) =>
+        $"{(problem.Severity == ProblemSeverity.Error ? "error" : "warning")}: {problem}";
+
+    /// <summary>Reads, checks the selector label, and plans one Cluster. State Rendered here means "ready to render".</summary>
+    private ClusterResult PlanOne(RenderPlanner planner, ClusterSource source, Func<ClusterFacts, ClusterFacts>? adjust)
+    {
+        if (source.Read.Facts is not { } read || !source.Read.IsValid)
+        {
+            var key = source.Read.Facts?.Key ?? source.Read.Problems.FirstOrDefault()?.Subject ?? source.Location;
+            return new ClusterResult(key, ClusterState.Invalid, null, null, source.Read.Problems);
+        }
+
+        var facts = adjust is null ? read : adjust(read);
+        var outcome = planner.Plan(facts, Input.ConfigMapsIn(facts.Namespace));
+        var problems = source.Read.Problems.ToList();
+        switch (outcome)
+        {
+            case PlanOutcome.Invalid invalid:
+                problems.AddRange(invalid.Problems);
+                return new ClusterResult(facts.Key, ClusterState.Invalid, null, null, problems);
+            case PlanOutcome.NotReady notReady:
+                problems.Add(notReady.Reason);
+                return new ClusterResult(facts.Key, ClusterState.NotReady, null, null, problems);
+        }
+
+        var plan = ((PlanOutcome.Ready)outcome).Plan;
+        if (ClusterFileSet.CheckSelectorLabel(facts, source.Location) is { } labelProblem)
+        {
+            problems.Add(labelProblem);
+            return new ClusterResult(facts.Key, ClusterState.Invalid, plan, null, problems);
+        }
+
+        problems.AddRange(plan.Warnings);
+        return new ClusterResult(facts.Key, ClusterState.Rendered, plan with { Warnings = problems }, null, problems);
+    }
+}
+
+/// <summary>
+/// Progress on stderr. On a terminal one status line is rewritten in place (failures stay on screen); in CI logs
+/// and pipes, where carriage returns turn into noise, one plain line per Cluster.
+/// </summary>
+public sealed class LineProgress(TextWriter stderr) : IRenderProgress
+{
+    private readonly Lock _lock = new();
+    private readonly bool _interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
+
+    public void Completed(ClusterResult result, int completed, int total)
+    {
+        var state = result.State == ClusterState.Rendered ? "rendered" : "FAILED";
+        var line = $"[{completed}/{total}] {result.Key} {state} in {result.Duration.TotalSeconds:0.00} s";
+        lock (_lock)
+        {
+            if (!_interactive)
+            {
+                stderr.WriteLine(line);
+                return;
+            }
+
+            // \x1b[2K clears the previous status line before the new one is drawn.
+            stderr.Write(result.State == ClusterState.Rendered && completed < total ? $"\r\x1b[2K{line}" : $"\r\x1b[2K{line}\n");
+        }
+    }
 }

@@ -15,6 +15,9 @@ public static class ManifestTree
 
     public static string ClusterDirectory(string root, ClusterFacts cluster) => Path.Combine(root, cluster.Namespace, cluster.Name);
 
+    /// <summary>True when the file starts with our <see cref="Header"/>: we wrote it, so we may replace or remove it.</summary>
+    public static bool IsGenerated(string path) => File.ReadLines(path).FirstOrDefault() + "\n" == Header;
+
     public static string FileNameOf(AddonObject obj) => $"{obj.Kind.ToLowerInvariant()}-{obj.Name}.yaml";
 
     /// <summary>The files of one Cluster, relative to its folder, in apply order (kustomization last).</summary>
@@ -57,7 +60,7 @@ public static class ManifestTree
         var current = files.Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var stale in Directory.EnumerateFiles(directory, "*.yaml"))
         {
-            if (!current.Contains(Path.GetFileName(stale)) && File.ReadLines(stale).FirstOrDefault() + "\n" == Header)
+            if (!current.Contains(Path.GetFileName(stale)) && IsGenerated(stale))
             {
                 File.Delete(stale);
             }

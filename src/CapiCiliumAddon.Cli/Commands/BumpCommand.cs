@@ -1,0 +1,175 @@
+using System.CommandLine;
+using CapiCiliumAddon.Rendering;
+using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Output;
+using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Release;
+using CapiCiliumAddon.Rendering.Review;
+using CapiCiliumAddon.Rendering.Settings;
+
+namespace CapiCiliumAddon.Cli.Commands;
+
+/// <summary>
+/// `capi-cilium bump --to VERSION`: re-render every selected Cluster at a new Cilium version into the GitOps tree,
+/// and say what changed and how (little of) it reaches running clusters.
+/// </summary>
+public static class BumpCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Cluster YAML/JSON files or folders, as given to `render`.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var to = new Option<string>("--to")
+        {
+            Description = "The Cilium version to move to (a --chart-directory for it is needed when any are given).",
+            Required = true,
+        };
+        var output = new Option<string>("--out", "-o")
+        {
+            Description = "The tree to update (as `render --out`); its previous files are read first for the summary.",
+            Required = true,
+        };
+        var includePinned = new Option<bool>("--include-pinned")
+        {
+            Description = $"Also move Clusters that pin a version with {AddonKeys.CiliumVersionAnnotation} (you then update the annotation).",
+        };
+        var environment = new RenderEnvironmentOptions();
+        var command = new Command("bump", $"""
+            Re-render every Cluster labelled cni: cilium at Cilium --to and write the tree like `render`. Clusters pinned
+            by {AddonKeys.CiliumVersionAnnotation} keep their pin (their files are not touched) unless --include-pinned.
+            Prints the Clusters changed, unchanged, pinned and skipped, the images old → new, the chart values known to
+            change meaning between the versions, and a reminder: ClusterResourceSets are ApplyOnce, so already
+            bootstrapped clusters do not receive the new files.
+
+            Exit codes: 0 every selected Cluster rendered; 1 at least one was skipped (invalid, not ready, failed);
+            2 usage error or no usable Cilium CLI / chart.
+            """);
+        command.Arguments.Add(paths);
+        command.Options.Add(to);
+        command.Options.Add(output);
+        command.Options.Add(includePinned);
+        environment.AddTo(command);
+        to.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string>();
+            if (!CiliumVersion.TryParse(text, out _))
+            {
+                r.AddError($"--to '{text}' is not a Cilium version (e.g. 1.18.12)");
+            }
+        });
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(environment.CiliumVersion) is not null)
+            {
+                r.AddError("--cilium-version cannot be combined with bump: --to is the version of every unpinned Cluster");
+            }
+        });
+        command.SetAction((parseResult, cancellationToken) =>
+            ExecuteAsync(parseResult, environment, parseResult.GetValue(paths)!, CiliumVersion.Parse(parseResult.GetValue(to)!),
+                parseResult.GetValue(output)!, parseResult.GetValue(includePinned), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(ParseResult parseResult, RenderEnvironmentOptions environment, string[] paths, CiliumVersion to,
+        string outputDirectory, bool includePinned, CancellationToken cancellationToken)
+    {
+        var stdout = parseResult.InvocationConfiguration.Output;
+        var stderr = parseResult.InvocationConfiguration.Error;
+        var session = await RenderSession.OpenAsync(parseResult, environment, paths, withCli: true, stderr, cancellationToken).ConfigureAwait(false);
+        if (session is null)
+        {
+            return CliApp.UsageError;
+        }
+
+        var pins = session.Input.Clusters
+            .Select(c => c.Read.Facts)
+            .OfType<ClusterFacts>()
+            .Where(f => f.Annotations.ContainsKey(AddonKeys.CiliumVersionAnnotation))
+            .GroupBy(f => f.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Annotations[AddonKeys.CiliumVersionAnnotation], StringComparer.Ordinal);
+        var context = session.CreatePlanContext() with { DefaultVersion = to };
+        var planned = session.PlanAll(context, includePinned ? WithoutPin : null);
+
+        var outcomes = new List<BumpedCluster>();
+        var toRender = new List<ClusterResult>();
+        foreach (var result in planned)
+        {
+            if (!includePinned && pins.TryGetValue(result.Key, out var pin))
+            {
+                outcomes.Add(new BumpedCluster(result.Key, BumpStatus.Pinned,
+                    $"kept at {pin} by {AddonKeys.CiliumVersionAnnotation}; files not touched (--include-pinned moves it)", []));
+            }
+            else if (result.State == ClusterState.Rendered)
+            {
+                toRender.Add(result);
+            }
+            else
+            {
+                outcomes.Add(Skipped(result));
+            }
+        }
+
+        var rendered = await session.RenderAsync(toRender.Select(r => r.Plan!).ToList(), new LineProgress(stderr), cancellationToken).ConfigureAwait(false);
+        foreach (var result in rendered)
+        {
+            outcomes.Add(result.State == ClusterState.Rendered
+                ? Write(outputDirectory, result, to, pins.GetValueOrDefault(result.Key))
+                : Skipped(result));
+        }
+
+        foreach (var problem in session.Input.Problems.Concat(planned.Concat(rendered).Where(r => !pins.ContainsKey(r.Key) || includePinned).SelectMany(r => r.Problems)).Distinct())
+        {
+            await stderr.WriteLineAsync(RenderSession.Format(problem)).ConfigureAwait(false);
+        }
+
+        await stdout.WriteAsync(BumpSummary.Render(to, session.CliVersion, outputDirectory, outcomes)).ConfigureAwait(false);
+        var clean = outcomes.All(o => o.Status != BumpStatus.Skipped) && session.Input.Problems.All(p => p.Severity != ProblemSeverity.Error);
+        return clean ? CliApp.Success : CliApp.Failure;
+    }
+
+    /// <summary>--include-pinned: the planner must not see the pin, or it would render the pinned version again.</summary>
+    private static ClusterFacts WithoutPin(ClusterFacts facts) =>
+        facts with
+        {
+            Annotations = facts.Annotations.Where(a => a.Key != AddonKeys.CiliumVersionAnnotation).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
+        };
+
+    private static BumpedCluster Write(string outputDirectory, ClusterResult result, CiliumVersion to, string? overriddenPin)
+    {
+        var folder = ManifestTree.ClusterDirectory(outputDirectory, result.Plan!.Cluster);
+        var before = ClusterSnapshot.Capture(folder);
+        var pinNote = overriddenPin is null || (CiliumVersion.TryParse(overriddenPin, out var pinned) && pinned!.Equals(to))
+            ? ""
+            : $"; its {AddonKeys.CiliumVersionAnnotation} annotation still says {overriddenPin}: set it to {to} or remove it, or render and check go back to {overriddenPin}";
+        if (before.Matches(ManifestTree.Files(result.Objects!)))
+        {
+            return new BumpedCluster(result.Key, BumpStatus.Unchanged, $"already Cilium {to}{pinNote}", []);
+        }
+
+        ManifestTree.WriteCluster(outputDirectory, result.Plan.Cluster, result.Objects!);
+        if (!before.Existed)
+        {
+            return new BumpedCluster(result.Key, BumpStatus.New, $"no previous files; Cilium {to}{pinNote}", []);
+        }
+
+        var highlights = before.HighlightsAgainst(folder);
+        var version = highlights.FirstOrDefault(h => h.Kind == HighlightKind.Version && h.Subject == AddonKeys.CiliumVersionAnnotation);
+        var detail = version is null ? $"Cilium {to}, files changed at the same version" : $"Cilium {version.OldValue} → {version.NewValue}";
+        return new BumpedCluster(result.Key, BumpStatus.Changed, detail + pinNote, highlights);
+    }
+
+    private static BumpedCluster Skipped(ClusterResult result)
+    {
+        var what = result.State switch
+        {
+            ClusterState.NotReady => "not ready",
+            ClusterState.Invalid => "invalid",
+            _ => "render failed",
+        };
+        var reason = result.Problems.FirstOrDefault(p => p.Severity == ProblemSeverity.Error) ?? result.Problems.FirstOrDefault();
+        return new BumpedCluster(result.Key, BumpStatus.Skipped, $"{what}{(reason is null ? "" : $": {reason.Message}")}; files left as they were", []);
+    }
+}
