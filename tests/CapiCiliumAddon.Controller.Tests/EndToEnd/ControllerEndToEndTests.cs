@@ -215,14 +215,21 @@ public sealed partial class ControllerEndToEndTests
             }
         }
 
-        var text = manifest.ToString();
+        problems.AddRange(ManifestProblems(manifest.ToString(), cluster, host, port));
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    /// <summary>The facts of the Cluster, as the rendered manifest must carry them.</summary>
+    internal static List<string> ManifestProblems(string text, string cluster, string host, int port)
+    {
+        var problems = new List<string>();
         var hosts = EnvValue(text, "KUBERNETES_SERVICE_HOST");
         var ports = EnvValue(text, "KUBERNETES_SERVICE_PORT");
         if (hosts.Count == 0 || hosts.Any(h => h != host)) { problems.Add($"KUBERNETES_SERVICE_HOST values [{string.Join(", ", hosts)}], expected {host}"); }
         if (ports.Count == 0 || ports.Any(p => p != port.ToString(System.Globalization.CultureInfo.InvariantCulture))) { problems.Add($"KUBERNETES_SERVICE_PORT values [{string.Join(", ", ports)}], expected {port}"); }
         if (!Regex.IsMatch(text, $@"cluster-name:\s*""?{Regex.Escape(cluster)}""?\s*\n")) { problems.Add($"cilium-config lacks cluster-name {cluster}"); }
         if (!text.Contains("10.244.0.0/16", StringComparison.Ordinal)) { problems.Add("the manifest does not mention the pod CIDR 10.244.0.0/16"); }
-        return problems.Count == 0 ? null : string.Join("; ", problems);
+        return problems;
     }
 
     private static void CheckOurs(JsonObject obj, string what, string? clusterUid, List<string> problems)

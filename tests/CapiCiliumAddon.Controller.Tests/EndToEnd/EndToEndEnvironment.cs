@@ -31,15 +31,22 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
 
     private readonly List<(ResourceType Type, string Name)> created = [];
 
-    private EndToEndEnvironment(KubernetesClient client, string @namespace, ResourceType clusterType, ResourceType crsType)
+    private readonly KubernetesClientConfiguration configuration;
+
+    private EndToEndEnvironment(KubernetesClientConfiguration configuration, KubernetesClient client, string @namespace, ResourceType clusterType, ResourceType crsType)
     {
+        this.configuration = configuration;
         Client = client;
         Namespace = @namespace;
         ClusterType = clusterType;
         ClusterResourceSetType = crsType;
     }
 
+    /// <summary>The test's own client. Its user agent (hence the field manager of its writes) is not the controller's.</summary>
     public KubernetesClient Client { get; }
+
+    /// <summary>A client as `capi-cilium controller` makes one (default options), for one replica; the caller disposes it.</summary>
+    public KubernetesClient NewControllerClient() => new(configuration);
 
     public string Namespace { get; }
 
@@ -59,7 +66,8 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
                 "(tests/fixtures/capi-crds) installed to run the end-to-end tests");
         }
 
-        var client = new KubernetesClient(KubernetesClientConfiguration.FromKubeConfig(kubeconfig));
+        var configuration = KubernetesClientConfiguration.FromKubeConfig(kubeconfig);
+        var client = new KubernetesClient(configuration, new KubernetesClientOptions { UserAgent = "capi-cilium-e2e" });
         try
         {
             var ct = Timeout(30);
@@ -84,7 +92,7 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
                 ["metadata"] = new JsonObject { ["name"] = ns, ["labels"] = new JsonObject { ["app.kubernetes.io/part-of"] = "capi-cilium-e2e" } },
             }, ct);
             TestContext.Progress.WriteLine($"e2e: {client.Server}, namespace {ns}, {clusterType.ApiVersion} Clusters, {crsType.ApiVersion} ClusterResourceSets");
-            return new EndToEndEnvironment(client, ns, clusterType, crsType);
+            return new EndToEndEnvironment(configuration, client, ns, clusterType, crsType);
         }
         catch
         {
@@ -370,11 +378,13 @@ internal sealed partial class Replica : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly IHost host;
+    private readonly KubernetesClient client;
     private bool stopped;
 
-    private Replica(IHost host, CountingRenderer renderer, int port, string identity)
+    private Replica(IHost host, KubernetesClient client, CountingRenderer renderer, int port, string identity)
     {
         this.host = host;
+        this.client = client;
         Renderer = renderer;
         Port = port;
         Identity = identity;
@@ -390,9 +400,20 @@ internal sealed partial class Replica : IAsyncDisposable
     {
         var port = EndToEndEnvironment.FreePort();
         var renderer = rendering.NewRenderer();
-        var host = ControllerHost.Build(env.ControllerOptions(port, leaderElect, identity, leaseName), env.Client, renderer);
-        await host.StartAsync(EndToEndEnvironment.Timeout(30));
-        return new Replica(host, renderer, port, identity);
+        var client = env.NewControllerClient();
+        var host = ControllerHost.Build(env.ControllerOptions(port, leaderElect, identity, leaseName), client, renderer);
+        try
+        {
+            await host.StartAsync(EndToEndEnvironment.Timeout(30));
+        }
+        catch
+        {
+            host.Dispose();
+            client.Dispose();
+            throw;
+        }
+
+        return new Replica(host, client, renderer, port, identity);
     }
 
     /// <summary>Waits for /readyz: the Cluster cache has synced.</summary>
@@ -442,6 +463,7 @@ internal sealed partial class Replica : IAsyncDisposable
         finally
         {
             host.Dispose();
+            client.Dispose();
         }
     }
 
