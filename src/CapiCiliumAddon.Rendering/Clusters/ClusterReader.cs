@@ -265,7 +265,7 @@ public static partial class ClusterReader
     }
 
     /// <summary>
-    /// An integer whether the tree came from JSON (a JsonElement inside) or from our YAML reader (a long inside):
+    /// An integer whether the tree came from JSON (a JsonElement inside), our YAML reader (a long) or code (an int):
     /// JsonValue only converts between the two representations it was created with.
     /// </summary>
     private static bool TryGetInteger(JsonNode node, out long value)
@@ -277,6 +277,12 @@ public static partial class ClusterReader
         }
 
         var json = node.AsValue();
+        if (json.TryGetValue<int>(out var small))
+        {
+            value = small;
+            return true;
+        }
+
         return json.TryGetValue(out value)
             || (json.TryGetValue<System.Text.Json.JsonElement>(out var element) && element.TryGetInt64(out value));
     }

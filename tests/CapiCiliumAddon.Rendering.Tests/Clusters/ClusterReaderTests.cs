@@ -56,6 +56,15 @@ public class ClusterReaderTests
     }
 
     [Test]
+    public void ReadsAClusterBuiltInMemoryByCode()
+    {
+        var cluster = (JsonObject)YamlDocuments.Parse(ClusterYaml(), "test.yaml").Single().Content!;
+        cluster["spec"]!["controlPlaneEndpoint"]!["port"] = 6443;
+
+        Assert.That(ClusterReader.Read(cluster).Facts!.Endpoint!.Port, Is.EqualTo(6443));
+    }
+
+    [Test]
     public void AnOmittedEndpointIsNotReadyNotAnError()
     {
         var path = Path.Combine(CapiCiliumAddon.Testing.RepositoryPaths.Fixtures, "kube-api", "create-cluster-no-endpoint-201.json");
