@@ -37,10 +37,18 @@ public static partial class ClusterReader
         var subject = $"{Truncate(ns)}/{(name is null ? "<unnamed>" : Truncate(name))}";
         var apiVersion = (string?)cluster["apiVersion"] ?? "";
 
-        if (name is null || !DnsLabel().IsMatch(name) || name.Length > 63)
+        if (cluster["metadata"] is { } notAMap && notAMap is not JsonObject)
+        {
+            problems.Add(Problem.Error(subject, "metadata", $"must be a map, got {Truncate(notAMap.ToJsonString())}"));
+        }
+        else if (name is null)
+        {
+            problems.Add(Problem.Error(subject, "metadata.name", "is missing; a Cluster needs a name"));
+        }
+        else if (!DnsLabel().IsMatch(name) || name.Length > 63)
         {
             problems.Add(Problem.Error(subject, "metadata.name",
-                $"'{(name is null ? null : Truncate(name))}' is not a valid Cluster name (lowercase alphanumerics and '-', at most 63 characters)"));
+                $"'{Truncate(name)}' is not a valid Cluster name (lowercase alphanumerics and '-', at most 63 characters)"));
         }
 
         if (!DnsLabel().IsMatch(ns) || ns.Length > 63)
@@ -57,7 +65,7 @@ public static partial class ClusterReader
 
         var labels = StringMap(metadata?["labels"], subject, "metadata.labels", problems);
         var annotations = StringMap(metadata?["annotations"], subject, "metadata.annotations", problems);
-        var spec = cluster["spec"] as JsonObject;
+        var spec = MapAt(cluster, "spec", subject, "spec", problems);
         var (endpoint, pendingField) = ReadEndpoint(spec?["controlPlaneEndpoint"], subject, problems);
         var network = MapAt(spec, "clusterNetwork", subject, "spec.clusterNetwork", problems);
         var podCidrs = ReadCidrs(MapAt(network, "pods", subject, "spec.clusterNetwork.pods", problems)?["cidrBlocks"], subject, "spec.clusterNetwork.pods.cidrBlocks", problems);
