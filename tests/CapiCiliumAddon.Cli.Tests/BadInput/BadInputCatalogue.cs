@@ -85,14 +85,14 @@ public static class BadInputCatalogue
         new("controlPlaneEndpoint as a string", "cluster file", Outcome.Refused, "metal3/broken", "spec.controlPlaneEndpoint",
             Together(Doc(spec: "  clusterNetwork:\n    pods:\n      cidrBlocks: [\"10.244.0.0/16\"]\n  controlPlaneEndpoint: https://10.250.250.66:6443\n")),
             MessageContains: "must be a map"),
-        new("metadata as a list", "cluster file", Outcome.Refused, "default/<unnamed>", "metadata.name",
+        new("metadata as a list", "cluster file", Outcome.Refused, "default/<unnamed>", "metadata:",
             Apart(Doc("  - name: broken\n  - namespace: metal3\n"))),
         new("pod cidrBlock is not a CIDR", "cluster file", Outcome.Refused, "metal3/broken", "spec.clusterNetwork.pods.cidrBlocks[0]",
             Together(Doc(spec: Spec.Replace("10.244.0.0/16", "10.244.0.0/33", StringComparison.Ordinal)))),
         new("host as a list", "cluster file", Outcome.Refused, "metal3/broken", "spec.controlPlaneEndpoint.host",
             Together(WithEndpoint("[10.250.250.66]"))),
-        new("spec as a string", "cluster file", Outcome.Refused, "metal3/broken", "spec",
-            Together(Doc(spec: null) + "spec: cilium please\n")),
+        new("spec as a string", "cluster file", Outcome.Refused, "metal3/broken", "spec:",
+            Together(Doc(spec: null) + "spec: cilium please\n"), MessageContains: "must be a map"),
 
         // ---- Cluster files: huge strings, bytes, YAML tricks ----------------------------------------------------------
         new("1 MB name", "cluster file", Outcome.Refused, "metal3/aaaa", "metadata.name",
@@ -122,8 +122,8 @@ public static class BadInputCatalogue
 
         // ---- Cluster files: missing fields, names, duplicates --------------------------------------------------------
         new("no metadata.name", "cluster file", Outcome.Refused, "metal3/<unnamed>", "metadata.name",
-            Together(Doc(Meta.Replace("  name: broken\n", "", StringComparison.Ordinal)))),
-        new("no spec", "cluster file", Outcome.Refused, "metal3/broken", "spec",
+            Together(Doc(Meta.Replace("  name: broken\n", "", StringComparison.Ordinal))), MessageContains: "is missing"),
+        new("no spec", "cluster file", Outcome.Refused, "metal3/broken", "spec.clusterNetwork.pods.cidrBlocks",
             Together(Doc(spec: null))),
         new("unsupported apiVersion", "cluster file", Outcome.Refused, "metal3/broken", "apiVersion",
             Together(Doc(apiVersion: "cluster.x-k8s.io/v1alpha3"))),
@@ -223,7 +223,7 @@ public static class BadInputCatalogue
         // ---- Cilium CLI output (only for the bad Cluster; the good one gets a normal replay) ------------------------
         new("CLI prints nothing", "cli output", Outcome.Refused, "metal3/broken", "stdout", Together(Broken), CliMode: "empty"),
         new("CLI prints garbage", "cli output", Outcome.Refused, "metal3/broken", "stdout", Together(Broken), CliMode: "garbage"),
-        new("CLI output truncated", "cli output", Outcome.Refused, "metal3/broken", "", Together(Broken), CliMode: "truncated"),
+        new("CLI output truncated", "cli output", Outcome.Refused, "metal3/broken", "stdout line", Together(Broken), CliMode: "truncated"),
         new("CLI prints 50 MB", "cli output", Outcome.Refused, "metal3/broken", "cilium install --dry-run", Together(Broken),
             CliMode: "huge:50", MessageContains: "printed more than"),
         new("CLI exits 1", "cli output", Outcome.Refused, "metal3/broken", "cilium install --dry-run", Together(Broken),

@@ -71,6 +71,7 @@ public class BadInputCatalogueTests
 
         var (exit, stdout, stderr) = await Run(clusters, output, cilium);
 
+        await TestContext.Out.WriteLineAsync($"exit {exit}\n{Clip(stderr)}");
         var renders = row.Outcome == Outcome.RenderedWithWarning;
         var context = $"exit {exit}\n--- stdout\n{Clip(stdout)}\n--- stderr\n{Clip(stderr)}";
         Assert.Multiple(() =>
@@ -85,7 +86,7 @@ public class BadInputCatalogueTests
             };
             var named = stderr.Split('\n').Where(l => l.StartsWith(severity, StringComparison.Ordinal)
                 && l.Contains(row.Subject, StringComparison.Ordinal)
-                && l.Contains(row.Field, StringComparison.Ordinal)
+                && l.Contains(": " + row.Field, StringComparison.Ordinal)
                 && (row.MessageContains is null || l.Contains(row.MessageContains, StringComparison.Ordinal))).ToList();
             Assert.That(named, Is.Not.Empty,
                 $"no '{severity.Trim()}' line naming '{row.Subject}' and '{row.Field}'" +
