@@ -85,7 +85,7 @@ public sealed class ClusterFileSet
                     continue;
                 }
 
-                if (ClusterReader.IsCluster(obj) && HasCiliumLabel(obj))
+                if (ClusterReader.IsCluster(obj) && (HasCiliumLabel(obj) || HasMalformedLabels(obj)))
                 {
                     clusters.Add(new ClusterSource(document.Location, ClusterReader.Read(obj)));
                 }
@@ -132,20 +132,28 @@ public sealed class ClusterFileSet
     }
 
     private static bool HasCiliumLabel(JsonObject obj) =>
-        obj["metadata"]?["labels"]?[AddonKeys.CniLabel] is JsonValue label
+        (obj["metadata"] as JsonObject)?["labels"] is JsonObject labels
+        && labels[AddonKeys.CniLabel] is JsonValue label
         && label.GetValueKind() == JsonValueKind.String
         && (string?)label == AddonKeys.CniLabelValue;
+
+    /// <summary>
+    /// A Cluster whose metadata or labels are not maps cannot be told to be ours or not; it is read (and refused with
+    /// the field named) rather than skipped silently or, worse, crashing the whole run on an indexer.
+    /// </summary>
+    private static bool HasMalformedLabels(JsonObject obj) =>
+        obj["metadata"] is { } metadata && (metadata is not JsonObject || metadata["labels"] is { } labels && labels is not JsonObject);
 
     private static bool IsConfigMap(JsonObject obj) => (string?)obj["apiVersion"] == "v1" && (string?)obj["kind"] == "ConfigMap";
 
     private static (string Namespace, string Name, IReadOnlyDictionary<string, string> Data)? ReadConfigMap(JsonObject obj)
     {
-        if (obj["metadata"]?["name"] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
+        if ((obj["metadata"] as JsonObject)?["name"] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
         {
             return null;
         }
 
-        var ns = obj["metadata"]?["namespace"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? (string)n! : "default";
+        var ns = (obj["metadata"] as JsonObject)?["namespace"] is JsonValue n && n.GetValueKind() == JsonValueKind.String ? (string)n! : "default";
         var data = new Dictionary<string, string>(StringComparer.Ordinal);
         if (obj["data"] is JsonObject values)
         {

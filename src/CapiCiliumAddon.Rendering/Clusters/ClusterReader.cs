@@ -33,18 +33,27 @@ public static partial class ClusterReader
         var metadata = cluster["metadata"] as JsonObject;
         var name = StringAt(metadata, "name");
         var ns = StringAt(metadata, "namespace") ?? defaultNamespace;
-        var subject = $"{ns}/{name ?? "<unnamed>"}";
+        // Names are user input of any length: a 1 MB name must not become a 1 MB message on every line.
+        var subject = $"{Truncate(ns)}/{(name is null ? "<unnamed>" : Truncate(name))}";
         var apiVersion = (string?)cluster["apiVersion"] ?? "";
 
-        if (name is null || !DnsLabel().IsMatch(name) || name.Length > 63)
+        if (cluster["metadata"] is { } notAMap && notAMap is not JsonObject)
+        {
+            problems.Add(Problem.Error(subject, "metadata", $"must be a map, got {Truncate(notAMap.ToJsonString())}"));
+        }
+        else if (name is null)
+        {
+            problems.Add(Problem.Error(subject, "metadata.name", "is missing; a Cluster needs a name"));
+        }
+        else if (!DnsLabel().IsMatch(name) || name.Length > 63)
         {
             problems.Add(Problem.Error(subject, "metadata.name",
-                $"'{name}' is not a valid Cluster name (lowercase alphanumerics and '-', at most 63 characters)"));
+                $"'{Truncate(name)}' is not a valid Cluster name (lowercase alphanumerics and '-', at most 63 characters)"));
         }
 
         if (!DnsLabel().IsMatch(ns) || ns.Length > 63)
         {
-            problems.Add(Problem.Error(subject, "metadata.namespace", $"'{ns}' is not a valid namespace name"));
+            problems.Add(Problem.Error(subject, "metadata.namespace", $"'{Truncate(ns)}' is not a valid namespace name"));
         }
 
         var version = apiVersion[(apiVersion.IndexOf('/') + 1)..];
@@ -56,11 +65,11 @@ public static partial class ClusterReader
 
         var labels = StringMap(metadata?["labels"], subject, "metadata.labels", problems);
         var annotations = StringMap(metadata?["annotations"], subject, "metadata.annotations", problems);
-        var spec = cluster["spec"] as JsonObject;
+        var spec = MapAt(cluster, "spec", subject, "spec", problems);
         var (endpoint, pendingField) = ReadEndpoint(spec?["controlPlaneEndpoint"], subject, problems);
-        var network = spec?["clusterNetwork"] as JsonObject;
-        var podCidrs = ReadCidrs(network?["pods"]?["cidrBlocks"], subject, "spec.clusterNetwork.pods.cidrBlocks", problems);
-        var serviceCidrs = ReadCidrs(network?["services"]?["cidrBlocks"], subject, "spec.clusterNetwork.services.cidrBlocks", problems);
+        var network = MapAt(spec, "clusterNetwork", subject, "spec.clusterNetwork", problems);
+        var podCidrs = ReadCidrs(MapAt(network, "pods", subject, "spec.clusterNetwork.pods", problems)?["cidrBlocks"], subject, "spec.clusterNetwork.pods.cidrBlocks", problems);
+        var serviceCidrs = ReadCidrs(MapAt(network, "services", subject, "spec.clusterNetwork.services", problems)?["cidrBlocks"], subject, "spec.clusterNetwork.services.cidrBlocks", problems);
         var kubernetesVersion = StringAt(spec?["topology"] as JsonObject, "version");
 
         if (problems.Any(p => p.Severity == ProblemSeverity.Error) || name is null)
@@ -83,6 +92,13 @@ public static partial class ClusterReader
         if (node is null)
         {
             return (null, wholeField);
+        }
+
+        if (node is not JsonObject)
+        {
+            // Indexing a list or a string by "host" would throw and take every other Cluster down with it.
+            problems.Add(Problem.Error(subject, wholeField, $"must be a map with host and port, got {Truncate(node.ToJsonString())}"));
+            return (null, null);
         }
 
         const string hostField = "spec.controlPlaneEndpoint.host";
@@ -175,7 +191,8 @@ public static partial class ClusterReader
         }
 
         // IPAddress.TryParse alone is too lenient ("10" parses as 0.0.0.10), so the shape decides the family first.
-        if (host.Contains(':'))
+        // IPAddress.TryParse accepts "[fd00::1]:6443" and "fd00::1/64", dropping the port or prefix without a word.
+        if (host.Contains(':') && !host.Contains('[') && !host.Contains(']') && !host.Contains('/'))
         {
             if (IPAddress.TryParse(host, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6 && v6.ScopeId == 0)
             {
@@ -285,6 +302,19 @@ public static partial class ClusterReader
 
         return json.TryGetValue(out value)
             || (json.TryGetValue<System.Text.Json.JsonElement>(out var element) && element.TryGetInt64(out value));
+    }
+
+    /// <summary>The map at obj[key]; null when absent, and an error (not an exception) when it is not a map.</summary>
+    private static JsonObject? MapAt(JsonObject? obj, string key, string subject, string field, List<Problem> problems)
+    {
+        var node = obj?[key];
+        if (node is null or JsonObject)
+        {
+            return node as JsonObject;
+        }
+
+        problems.Add(Problem.Error(subject, field, $"must be a map, got {Truncate(node.ToJsonString())}"));
+        return null;
     }
 
     private static string? StringAt(JsonObject? obj, string key) =>

@@ -112,6 +112,13 @@ public static class YamlDocuments
                         throw new InputFileException(budget.Path, $"line {key.Start.Line}: mapping keys must be plain strings");
                     }
 
+                    if (name == "<<" && key is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any })
+                    {
+                        // kubectl honours YAML 1.1 merge keys; read as a plain key, `labels: {<<: *x}` would hide
+                        // the labels (and `cni: cilium`) from us, and the Cluster would be skipped without a word.
+                        throw new InputFileException(budget.Path, $"line {key.Start.Line}: YAML merge keys ('<<') are not supported; write the keys out");
+                    }
+
                     if (obj.ContainsKey(name))
                     {
                         throw new InputFileException(budget.Path, $"line {key.Start.Line}: duplicate key '{name}'");
