@@ -30,6 +30,12 @@ public sealed class ClusterReconciler
     private readonly LabelSelectorMatcher selector;
     private readonly ConcurrentDictionary<string, string> states = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A render whose objects are not all written yet, by Cluster key. A write failing after a good render (409,
+    /// 429, 500, a dropped connection) must not cost another render on retry: one change, one render.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (string InputHash, AddonRenderOutcome.Rendered Rendered)> unwritten = new(StringComparer.Ordinal);
+
     public ClusterReconciler(
         IKubernetesClient client,
         IClusterAddonRenderer renderer,
@@ -225,6 +231,22 @@ public sealed class ClusterReconciler
             && e.Live["metadata"]?["annotations"]?[ReconcilerOptions.InputHashAnnotation]?.GetValue<string>() is { } h && h != plan.InputHash);
 
         // e. Render (bounded), then apply in order with our owner reference.
+        var rendered = unwritten.TryGetValue(key, out var pending) && pending.InputHash == plan.InputHash
+            ? pending.Rendered
+            : await RenderAsync(key, cluster, plan, ct).ConfigureAwait(false);
+        if (rendered is null)
+        {
+            return ReconcileResult.Fail("render-failed", states.GetValueOrDefault(key, ""));
+        }
+
+        unwritten[key] = (plan.InputHash, rendered);
+        var result = await WriteAsync(key, cluster, uid, plan, rendered, hashChanged, ct).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Renders within the concurrency bound; a failed render is reported (Event, log) and yields null.</summary>
+    private async Task<AddonRenderOutcome.Rendered?> RenderAsync(string key, JsonObject cluster, AddonPlan plan, CancellationToken ct)
+    {
         AddonRenderOutcome outcome;
         await renderSlots.WaitAsync(ct).ConfigureAwait(false);
         var stopwatch = Stopwatch.StartNew();
@@ -254,7 +276,7 @@ public sealed class ClusterReconciler
             var problems = string.Join("; ", failed.Problems.Select(p => p.ToString()));
             logger.LogError("Render for {Cluster} failed: {Problems}", key, problems);
             await events.RecordAsync(cluster, EventType.Warning, "RenderFailed", "Render", problems, ct).ConfigureAwait(false);
-            return ReconcileResult.Fail("render-failed", problems);
+            return null;
         }
 
         var rendered = (AddonRenderOutcome.Rendered)outcome;
@@ -264,9 +286,16 @@ public sealed class ClusterReconciler
             logger.LogWarning("Render for {Cluster}: {Warning}", key, warning.ToString());
         }
 
+        return rendered;
+    }
+
+    private async Task<ReconcileResult> WriteAsync(string key, JsonObject cluster, string uid, AddonPlan plan,
+        AddonRenderOutcome.Rendered rendered, bool hashChanged, CancellationToken ct)
+    {
+
         var ownerRef = new JsonObject
         {
-            ["apiVersion"] = clusterApiVersion,
+            ["apiVersion"] = cluster["apiVersion"]?.GetValue<string>() ?? ResourceType.Cluster.ApiVersion,
             ["kind"] = "Cluster",
             ["name"] = plan.ClusterName,
             ["uid"] = uid,
@@ -294,6 +323,9 @@ public sealed class ClusterReconciler
 
             written.Add($"{type.Kind}/{objName}");
         }
+
+        // Every object is written: from now on the stored input hash, not this copy, says the Cluster is current.
+        unwritten.TryRemove(key, out _);
 
         // Parts of an earlier, larger render (e.g. <name>-cilium-3) that this one no longer lists.
         await DeleteOwnedAsync(plan.Namespace, plan.ClusterName, uid, written, ct).ConfigureAwait(false);
@@ -340,6 +372,7 @@ public sealed class ClusterReconciler
         var uid = cluster is null ? null : Meta(cluster, "uid");
         var deleted = await DeleteOwnedAsync(ns, name, uid, keep: null, ct).ConfigureAwait(false);
         states.TryRemove(key, out _);
+        unwritten.TryRemove(key, out _);
         if (deleted > 0)
         {
             logger.LogInformation("Deleted {Count} objects of {Cluster}: it is gone or no longer matches {Selector}", deleted, key, options.LabelSelector);

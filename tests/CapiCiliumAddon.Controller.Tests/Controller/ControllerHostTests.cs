@@ -64,6 +64,23 @@ public sealed class ControllerHostTests
     }
 
     [Test]
+    public async Task AWriteThatFailsAfterAGoodRenderIsRetriedWithoutRenderingAgain()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        fake.FailNext(c => c.Verb == "apply" && c.Type.Kind == "ConfigMap", FakeKubernetesClient.ServerError, 2);
+        fake.FailNext(c => c.Verb == "apply" && c.Type.Kind == "ClusterResourceSet", FakeKubernetesClient.TooManyRequests);
+        var renderer = new FakeRenderer();
+        using var host = ControllerHost.Build(Fast(), fake, renderer, NullLoggerFactory.Instance);
+        await host.StartAsync();
+
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1"));
+        await host.StopAsync();
+
+        Assert.That(renderer.Renders, Is.EqualTo(1), "one change, one render: retries re-write the same render");
+    }
+
+    [Test]
     public async Task ShutdownCancelsAHangingRender()
     {
         var fake = new FakeKubernetesClient();
