@@ -78,7 +78,8 @@ public static partial class ClusterReader
         }
 
         var facts = new ClusterFacts(ns, name, StringAt(metadata, "uid"), apiVersion, labels, annotations, endpoint,
-            podCidrs, serviceCidrs, kubernetesVersion) { PendingEndpointField = pendingField };
+            podCidrs, serviceCidrs, kubernetesVersion)
+        { PendingEndpointField = pendingField };
         return new ClusterReadResult(facts, problems);
     }
 
