@@ -378,7 +378,30 @@ public sealed class ClusterReconciler
             logger.LogInformation("Deleted {Count} objects of {Cluster}: it is gone or no longer matches {Selector}", deleted, key, options.LabelSelector);
         }
 
+        if (cluster is not null && Meta(cluster, "deletionTimestamp") is null
+            && cluster["metadata"]?["labels"]?[AddonKeys.ClusterNameLabel] is not null)
+        {
+            await ReleaseSelectorLabelAsync(cluster, ns, name, ct).ConfigureAwait(false);
+        }
+
         return ReconcileResult.Ok(deleted > 0 ? "deleted" : "ignored");
+    }
+
+    /// <summary>
+    /// A Cluster that left the selector keeps no trace of us: applying an object with no fields under our field
+    /// manager releases what we own, so the selector label goes unless someone else (e.g. a GitOps tool that
+    /// applied the same label) also owns it.
+    /// </summary>
+    private async Task ReleaseSelectorLabelAsync(JsonObject cluster, string ns, string name, CancellationToken ct)
+    {
+        var apiVersion = cluster["apiVersion"]?.GetValue<string>() ?? ResourceType.Cluster.ApiVersion;
+        var empty = new JsonObject
+        {
+            ["apiVersion"] = apiVersion,
+            ["kind"] = "Cluster",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+        };
+        await client.ApplyAsync(TypeOf(apiVersion, "Cluster"), empty, new ApplyOptions(options.FieldManager), ct).ConfigureAwait(false);
     }
 
     /// <summary>Deletes our objects (managed-by label) owned by the Cluster (by name, and by UID when given) except <paramref name="keep"/> ("Kind/name").</summary>

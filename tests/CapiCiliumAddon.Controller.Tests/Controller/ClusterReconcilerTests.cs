@@ -121,6 +121,8 @@ public sealed class ClusterReconcilerTests
         fake.Mutate(ResourceType.Cluster, Ns, "capi-1", c => c["metadata"]!["labels"]!.AsObject().Remove("cni"));
         var result = await reconciler.ReconcileAsync("metal3/capi-1", CancellationToken.None);
         Assert.That(result.Result, Is.EqualTo("deleted"));
+        Assert.That(fake.Peek(ResourceType.Cluster, Ns, "capi-1")!["metadata"]!["labels"]!.AsObject().ContainsKey("addon.capi-cilium.io/cluster-name"), Is.False,
+            "our selector label is released with the objects");
         Assert.That(fake.Peek(ResourceType.ConfigMap, Ns, "capi-1-cilium"), Is.Null);
         Assert.That(fake.Peek(Crs, Ns, "capi-1-cilium"), Is.Null);
         Assert.That(fake.Peek(ResourceType.ConfigMap, Ns, "capi-2-cilium"), Is.Not.Null);
