@@ -124,14 +124,17 @@ public sealed class StampingRenderer(CiliumCliRunner cli, AddonRenderPipeline pi
             }
 
             Interlocked.Increment(ref stampedGroups);
-            foreach (var (index, facts) in members.Skip(1))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var one = Stopwatch.StartNew();
-                var plan = plans[index];
-                Done(index, AddonRenderPipeline.Finish(plan, stamp.Stamp(Texts(facts)), plan.Warnings.ToList(), limits ?? AddonLimits.Default), one.Elapsed);
-                Interlocked.Increment(ref stamped);
-            }
+            // Parsing, checking and building the objects now costs more than the stamping: spread it like renders.
+            await Parallel.ForEachAsync(members.Skip(1),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken },
+                (member, _) =>
+                {
+                    var one = Stopwatch.StartNew();
+                    var plan = plans[member.Index];
+                    Done(member.Index, AddonRenderPipeline.Finish(plan, stamp.Stamp(Texts(member.Facts)), plan.Warnings.ToList(), limits ?? AddonLimits.Default), one.Elapsed);
+                    Interlocked.Increment(ref stamped);
+                    return ValueTask.CompletedTask;
+                }).ConfigureAwait(false);
         }
 
         var groups = new Dictionary<string, List<(int, IReadOnlyDictionary<string, (string, string)>)>>(StringComparer.Ordinal);
