@@ -70,6 +70,25 @@ public class StampingRendererTests
     }
 
     [Test]
+    public async Task HostsOfEachShapeAreStampedFromAPlaceholderOfTheirOwnShape()
+    {
+        var plans = new List<RenderPlan>();
+        for (var i = 0; i < 3; i++)
+        {
+            plans.Add(Plan(i, "1.18.12"));
+            plans.Add(Plan(10 + i, "1.18.12", host: $"fd00:{i}::10"));
+            plans.Add(Plan(20 + i, "1.18.12", host: $"api-{i}.example.com"));
+        }
+
+        var (direct, _, _) = await Render(plans, stamp: false);
+        var (stamped, runs, report) = await Render(plans, stamp: true);
+
+        AssertSameOutputs(direct, stamped);
+        Assert.That(runs, Is.EqualTo(6));
+        Assert.That((report!.Groups, report.StampedGroups, report.Stamped), Is.EqualTo((3, 3, 6)));
+    }
+
+    [Test]
     public async Task AGroupOfOneRendersDirectly()
     {
         var plans = new[] { Plan(0, "1.18.12"), Plan(1, "1.17.18") };
@@ -225,10 +244,10 @@ public class StampingRendererTests
         }
     }
 
-    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null)
+    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null)
     {
         var yaml = ClusterReaderTests.ClusterYaml(
-            endpoint: string.Create(CultureInfo.InvariantCulture, $"host: 10.{i / 200}.{i % 200}.{10 + i % 7}\n    port: {6443 + i}"),
+            endpoint: string.Create(CultureInfo.InvariantCulture, $"host: \"{host ?? $"10.{i / 200}.{i % 200}.{10 + i % 7}"}\"\n    port: {6443 + i}"),
             pods: pods ?? $"[\"10.{100 + i % 100}.0.0/16\"]",
             name: name ?? $"capi-{i}");
         var facts = ClusterReaderTests.Read(yaml).Facts!;
