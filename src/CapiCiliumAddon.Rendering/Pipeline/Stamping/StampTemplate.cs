@@ -13,8 +13,11 @@ namespace CapiCiliumAddon.Rendering.Pipeline.Stamping;
 /// <item>cluster.name: the one `cluster-name:` line of cilium-config, and the `"*.&lt;name&gt;.hubble-grpc.cilium.io"`
 /// certificate names of the hubble-generate-certs CronJob/Job.</item>
 /// </list>
-/// Any other use (another line, a partial or transformed use, or an object whose name carries a hash suffix, which may
-/// be a hash of content holding a fact — the 1.19+ Job `hubble-generate-certs-&lt;hash&gt;`) makes the template unusable.
+/// Any other use (another line, a partial or transformed use) makes the template unusable. An object holding a
+/// placeholder whose name ends in a hash is usable only when it is the chart's content-named Job (1.19+:
+/// `hubble-generate-certs-&lt;first 10 hex digits of sha256 of its spec&gt;`) AND that formula reproduces the template's own
+/// name; the name is then re-derived from each stamped spec. (Checked on the recorded 1.20 render; the per-group sample
+/// render checks it again against the real CLI.)
 /// </summary>
 public sealed partial class StampTemplate
 {
@@ -22,11 +25,13 @@ public sealed partial class StampTemplate
 
     private readonly string _text;
     private readonly IReadOnlyList<(int Offset, int Length, string Key)> _slots;
+    private readonly IReadOnlyList<string> _hashNamed;
 
-    private StampTemplate(string text, IReadOnlyList<(int, int, string)> slots)
+    private StampTemplate(string text, IReadOnlyList<(int, int, string)> slots, IReadOnlyList<string> hashNamed)
     {
         _text = text;
         _slots = slots;
+        _hashNamed = hashNamed;
     }
 
     /// <summary>How many places each fact is stamped into.</summary>
@@ -37,6 +42,7 @@ public sealed partial class StampTemplate
     {
         var lines = Lines(text);
         var slots = new List<(int, int, string)>();
+        var hashNamed = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (key, shape) in shapes)
         {
             var placeholder = StampableFacts.PlaceholderText(shape);
@@ -58,10 +64,15 @@ public sealed partial class StampTemplate
                     return null;
                 }
 
-                if (HashSuffix().IsMatch(line.ObjectName))
+                if (HashSuffix().IsMatch(line.ObjectName) && !hashNamed.Contains(line.ObjectName))
                 {
-                    whyNot = $"{key} is part of {line.Object}, whose name ends in what may be a hash of its content; it cannot be stamped";
-                    return null;
+                    if (line.Object != $"Job {line.ObjectName}" || ContentHashName(text, line.ObjectName) is not { } derived || derived != line.ObjectName)
+                    {
+                        whyNot = $"{key} is part of {line.Object}, whose name ends in what may be a hash of its content and is not the sha256 of its spec; it cannot be stamped";
+                        return null;
+                    }
+
+                    hashNamed.Add(line.ObjectName);
                 }
 
                 expected[location] = expected.GetValueOrDefault(location) + 1;
@@ -81,7 +92,7 @@ public sealed partial class StampTemplate
         // The hash-suffix rule above sees only objects holding a placeholder; one holding none cannot depend on a fact
         // textually, and the sample comparison catches any other dependence.
         whyNot = null;
-        return new StampTemplate(text, slots.OrderBy(s => s.Item1).ToList());
+        return new StampTemplate(text, slots.OrderBy(s => s.Item1).ToList(), hashNamed.ToList());
     }
 
     /// <summary>The template with each fact's text in place of its placeholder.</summary>
@@ -95,7 +106,44 @@ public sealed partial class StampTemplate
             position = offset + length;
         }
 
-        return builder.Append(_text, position, _text.Length - position).ToString();
+        var stamped = builder.Append(_text, position, _text.Length - position).ToString();
+        foreach (var name in _hashNamed)
+        {
+            // Same length, and the spec comes after the name line: replacing the name leaves the spec as hashed.
+            stamped = stamped.Replace(NameLine(name), NameLine(ContentHashName(stamped, name)!), StringComparison.Ordinal);
+        }
+
+        return stamped;
+    }
+
+    private static string NameLine(string name) => $"\n  name: {name}\n";
+
+    /// <summary>
+    /// The chart's name for the Job now named <paramref name="currentName"/>: its base name, '-', and the first 10 hex
+    /// digits of the sha256 of its spec as rendered (from the `spec:` line to its last non-empty line). Null when the
+    /// name line is not unique or the Job has no spec.
+    /// </summary>
+    internal static string? ContentHashName(string text, string currentName)
+    {
+        var nameLine = NameLine(currentName);
+        var at = text.IndexOf(nameLine, StringComparison.Ordinal);
+        if (at < 0 || text.IndexOf(nameLine, at + 1, StringComparison.Ordinal) >= 0 || text.IndexOf(currentName, StringComparison.Ordinal) != at + "\n  name: ".Length
+            || text.IndexOf(currentName, at + nameLine.Length, StringComparison.Ordinal) >= 0)
+        {
+            return null;
+        }
+
+        var end = text.IndexOf("\n---\n", at, StringComparison.Ordinal);
+        end = end < 0 ? text.Length : end;
+        var spec = text.IndexOf("\nspec:\n", at, StringComparison.Ordinal);
+        if (spec < 0 || spec > end)
+        {
+            return null;
+        }
+
+        var body = text[(spec + 1)..end].TrimEnd('\n');
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(body)));
+        return currentName[..currentName.LastIndexOf('-')] + "-" + hash[..10];
     }
 
     /// <summary>The first line where two texts differ, for reports: "line N: expected … got …".</summary>
