@@ -5,6 +5,7 @@ using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
 
@@ -51,8 +52,18 @@ public sealed class RenderEnvironmentOptions
         DefaultValueFactory = _ => 60,
     };
 
+    /// <summary>
+    /// Opt-in while stamping has only been checked against recorded renders, not a real CLI and chart run side by side
+    /// at scale: every group still compares one direct render byte for byte and falls back on any difference.
+    /// </summary>
+    public Option<bool> Stamp { get; } = new("--stamp")
+    {
+        Description = "Render Clusters that share version, profile and values once, with placeholder facts, and stamp each one's endpoint, pod CIDRs and name into it. One Cluster per group is also rendered directly and must match byte for byte; on any doubt the group is rendered directly, with a warning.",
+    };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(Stamp);
         command.Options.Add(Cilium);
         command.Options.Add(ChartDirectories);
         command.Options.Add(CiliumVersion);
@@ -127,10 +138,12 @@ public sealed class RenderSession
     private readonly ParseResult _parseResult;
     private readonly RenderEnvironmentOptions _environment;
     private readonly CiliumCliRunner? _runner;
+    private readonly TextWriter _stderr;
 
     private RenderSession(ParseResult parseResult, RenderEnvironmentOptions environment, ClusterFileSet input,
-        IReadOnlyList<ChartDirectory> charts, CiliumCliRunner? runner, string cliVersion)
+        IReadOnlyList<ChartDirectory> charts, CiliumCliRunner? runner, string cliVersion, TextWriter stderr)
     {
+        _stderr = stderr;
         _parseResult = parseResult;
         _environment = environment;
         Input = input;
@@ -184,7 +197,7 @@ public sealed class RenderSession
             }
         }
 
-        return new RenderSession(parseResult, environment, input, charts, runner, cliVersion);
+        return new RenderSession(parseResult, environment, input, charts, runner, cliVersion, stderr);
     }
 
     /// <summary>The planner's context as the command line sets it; commands may adjust it (bump sets the default version).</summary>
@@ -201,12 +214,24 @@ public sealed class RenderSession
         return Input.Clusters.Select(source => PlanOne(planner, source, adjust)).ToList();
     }
 
-    /// <summary>Renders ready plans with the command line's parallelism; results come back in the plans' order.</summary>
-    public Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, IRenderProgress? progress, CancellationToken cancellationToken)
+    /// <summary>What --stamp did in the last <see cref="RenderAsync"/>, or null without --stamp.</summary>
+    public StampingReport? Stamping { get; private set; }
+
+    /// <summary>Renders ready plans with the command line's parallelism (stamped with --stamp); results come back in the plans' order.</summary>
+    public async Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, IRenderProgress? progress, CancellationToken cancellationToken)
     {
         var runner = _runner ?? throw new InvalidOperationException("the session was opened without the Cilium CLI");
-        var batch = new BatchRenderer(new AddonRenderPipeline(runner), _parseResult.GetValue(_environment.Parallelism));
-        return batch.RenderAsync(plans, progress, cancellationToken);
+        var pipeline = new AddonRenderPipeline(runner);
+        var parallelism = _parseResult.GetValue(_environment.Parallelism);
+        var stamping = _parseResult.GetValue(_environment.Stamp) ? new StampingRenderer(runner, pipeline, parallelism) : null;
+        var results = await new BatchRenderer(pipeline, parallelism, stamping).RenderAsync(plans, progress, cancellationToken).ConfigureAwait(false);
+        Stamping = stamping?.LastReport;
+        if (Stamping is { } report)
+        {
+            await _stderr.WriteLineAsync($"stamping: {report.Stamped} of {plans.Count} Cluster(s) stamped from {report.StampedGroups} shared render(s); {report.CliRuns} Cilium CLI run(s); {report.Fallbacks.Count} group(s) rendered directly after a check failed").ConfigureAwait(false);
+        }
+
+        return results;
     }
 
     /// <summary>Plans, then renders what is ready: every Cluster's final result, in input order.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 
 namespace CapiCiliumAddon.Rendering.Pipeline;
@@ -12,11 +13,18 @@ public interface IRenderProgress
 /// <summary>
 /// Renders many plans with bounded parallelism (a render holds ~125 MB while it runs) and returns the results in
 /// the input order, whatever order they finished in, so reports and written files do not depend on timing.
+/// With <paramref name="stamping"/>, Clusters that share everything but their facts are rendered once and stamped
+/// (see <see cref="StampingRenderer"/>); the results are the same, in the same order.
 /// </summary>
-public sealed class BatchRenderer(AddonRenderPipeline pipeline, int parallelism)
+public sealed class BatchRenderer(AddonRenderPipeline pipeline, int parallelism, StampingRenderer? stamping = null)
 {
     public async Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, IRenderProgress? progress, CancellationToken cancellationToken)
     {
+        if (stamping is not null)
+        {
+            return await stamping.RenderAsync(plans, progress, cancellationToken).ConfigureAwait(false);
+        }
+
         var results = new ClusterResult[plans.Count];
         var completed = 0;
         await Parallel.ForEachAsync(
