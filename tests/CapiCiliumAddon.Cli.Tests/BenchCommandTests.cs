@@ -38,7 +38,7 @@ public class BenchCommandTests
         Assert.That(exit, Is.EqualTo(0), stdout + stderr);
         Assert.That(stdout, Does.Contain("bench: 3 Cluster(s), 2 worker(s)"));
         Assert.That(stdout, Does.Contain("rendered: 3 of 3, failed: 0"));
-        foreach (var field in new[] { "t_cli: ", "wall time: ", "per render: ", "renders/s: ", "ideal N*t_cli/W: ", "ratio wall/ideal: ", "peak working set: " })
+        foreach (var field in new[] { "t_cli: ", "wall time: ", "per render: ", "renders/s: ", "cpu in this process: ", "ideal N*t_cli/W: ", "ratio wall/ideal: ", "peak working set: " })
         {
             Assert.That(stdout, Does.Contain(field));
         }

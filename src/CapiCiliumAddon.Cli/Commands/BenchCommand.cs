@@ -180,6 +180,8 @@ public static class BenchCommand
             var tCli = samples[samples.Count / 2];
 
             // The measured part: `render`'s own path, from the start of the batch to the last file written.
+            using var self = Process.GetCurrentProcess();
+            var cpuBefore = self.TotalProcessorTime;
             var batch = Stopwatch.StartNew();
             var rendered = await session.RenderAsync(ready, progress: null, cancellationToken).ConfigureAwait(false);
             var renderTime = batch.Elapsed;
@@ -195,7 +197,9 @@ public static class BenchCommand
             var failed = rendered.Where(r => r.State != ClusterState.Rendered).ToList();
             var ideal = count * tCli / workers;
             var durations = rendered.Select(r => r.Duration.TotalSeconds).Order().ToList();
-            var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+            self.Refresh();
+            var peak = self.PeakWorkingSet64;
+            var cpu = self.TotalProcessorTime - cpuBefore;
 
             string F(double value, string format = "0.000") => value.ToString(format, CultureInfo.InvariantCulture);
             var report = new StringBuilder()
@@ -207,6 +211,7 @@ public static class BenchCommand
                 .AppendLine(CultureInfo.InvariantCulture, $"renders/s: {F(ok / wall.TotalSeconds, "0.00")}")
                 .AppendLine(CultureInfo.InvariantCulture, $"ideal N*t_cli/W: {F(ideal)} s")
                 .AppendLine(CultureInfo.InvariantCulture, $"ratio wall/ideal: {F(wall.TotalSeconds / ideal, "0.00")} (goal <= 1.20)")
+                .AppendLine(CultureInfo.InvariantCulture, $"cpu in this process: {F(cpu.TotalSeconds)} s during the batch, {F(cpu.TotalMilliseconds / count, "0.0")} ms per Cluster (the CLI's processes not included)")
                 .AppendLine(CultureInfo.InvariantCulture, $"peak working set: {F(peak / 1048576.0, "0.0")} MiB (this process; the CLI's child processes are not included)");
             await stdout.WriteAsync(report.ToString()).ConfigureAwait(false);
             foreach (var failure in failed.Take(5))
