@@ -29,6 +29,8 @@ internal static class ControllerRestart
         var clusters = 1000;
         var workers = 2;
         string? cilium = null;
+        string? save = null;
+        string? load = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -36,8 +38,10 @@ internal static class ControllerRestart
                 case "--clusters": clusters = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--workers": workers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--cilium": cilium = args[++i]; break;
+                case "--save": save = args[++i]; break;
+                case "--load": load = args[++i]; break;
                 default:
-                    await Console.Error.WriteLineAsync($"restart: unknown argument {args[i]} (--clusters N --workers W --cilium PATH)");
+                    await Console.Error.WriteLineAsync($"restart: unknown argument {args[i]} (--clusters N --workers W --cilium PATH [--save FILE | --load FILE])");
                     return 2;
             }
         }
@@ -50,38 +54,71 @@ internal static class ControllerRestart
         }
 
         var fake = new FakeKubernetesClient();
-        for (var i = 1; i <= clusters; i++)
-        {
-            var name = string.Create(CultureInfo.InvariantCulture, $"bench-{i:D5}");
-            var host = string.Create(CultureInfo.InvariantCulture, $"10.{(i >> 16) & 127}.{(i >> 8) & 255}.{i & 255}");
-            var pods = string.Create(CultureInfo.InvariantCulture, $"10.{128 + ((i >> 8) & 127)}.{i & 255}.0/24");
-            var cluster = BenchInputs.Cluster("bench", name, host, pods);
-            cluster["metadata"]!["labels"]!.AsObject().Remove("addon.capi-cilium.io/cluster-name"); // the controller adds it
-            fake.Seed(ResourceType.Cluster, cluster);
-        }
-
         var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(cilium));
         var cliVersion = await runner.GetVersionAsync(CancellationToken.None);
         var options = new ControllerOptions { Workers = workers, LabelSelector = "cni=cilium", Identity = "bench-0" };
-
-        // Phase 1: a first controller renders and applies every Cluster.
         Console.WriteLine($"restart: {clusters} Cluster(s), {workers} worker(s), {Environment.ProcessorCount} processor(s), cilium {cilium}");
-        var first = new CountingRenderer(new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), new AddonRenderPipeline(runner)));
-        var phase1 = Stopwatch.StartNew();
-        using (var host = ControllerHost.Build(options, fake, first, NullLoggerFactory.Instance))
+        if (load is not null)
         {
-            await host.StartAsync();
-            var metrics = host.Services.GetRequiredService<ControllerService>().Metrics;
-            await WaitAsync(() => metrics.Reconciles("applied") >= clusters, TimeSpan.FromHours(1), () => $"{metrics.Reconciles("applied")} applied");
-            await host.StopAsync();
-        }
+            // A fresh process with only the stored state: the restart's memory is not mixed with phase 1's.
+            var loaded = 0;
+            foreach (var line in File.ReadLines(load))
+            {
+                var entry = JsonNode.Parse(line)!.AsObject();
+                var type = StoredTypes.Single(t => t.Kind == entry["kind"]!.GetValue<string>());
+                fake.Seed(type, entry);
+                loaded++;
+            }
 
-        var crs = fake.All(ResourceType.ClusterResourceSet).Count;
-        Console.WriteLine($"phase 1 (first start, every Cluster new): {first.Renders} render(s), {crs} ClusterResourceSet(s), {F(phase1.Elapsed.TotalSeconds)} s");
-        if (first.Renders != clusters || crs != clusters)
+            clusters = fake.All(ResourceType.Cluster).Count;
+            Console.WriteLine($"loaded {loaded} object(s) from {load}: {clusters} Cluster(s); phase 1 not run in this process");
+        }
+        else
         {
-            await Console.Error.WriteLineAsync("restart: phase 1 did not render every Cluster exactly once; not measuring the restart");
-            return 1;
+            for (var i = 1; i <= clusters; i++)
+            {
+                var name = string.Create(CultureInfo.InvariantCulture, $"bench-{i:D5}");
+                var host = string.Create(CultureInfo.InvariantCulture, $"10.{(i >> 16) & 127}.{(i >> 8) & 255}.{i & 255}");
+                var pods = string.Create(CultureInfo.InvariantCulture, $"10.{128 + ((i >> 8) & 127)}.{i & 255}.0/24");
+                var cluster = BenchInputs.Cluster("bench", name, host, pods);
+                cluster["metadata"]!["labels"]!.AsObject().Remove("addon.capi-cilium.io/cluster-name"); // the controller adds it
+                fake.Seed(ResourceType.Cluster, cluster);
+            }
+
+            // Phase 1: a first controller renders and applies every Cluster.
+            var first = new CountingRenderer(new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), new AddonRenderPipeline(runner)));
+            var phase1 = Stopwatch.StartNew();
+            using (var host = ControllerHost.Build(options, fake, first, NullLoggerFactory.Instance))
+            {
+                await host.StartAsync();
+                var metrics = host.Services.GetRequiredService<ControllerService>().Metrics;
+                await WaitAsync(() => metrics.Reconciles("applied") >= clusters, TimeSpan.FromHours(1), () => $"{metrics.Reconciles("applied")} applied");
+                await host.StopAsync();
+            }
+
+            var crs = fake.All(ResourceType.ClusterResourceSet).Count;
+            Console.WriteLine($"phase 1 (first start, every Cluster new): {first.Renders} render(s), {crs} ClusterResourceSet(s), {F(phase1.Elapsed.TotalSeconds)} s");
+            if (first.Renders != clusters || crs != clusters)
+            {
+                await Console.Error.WriteLineAsync("restart: phase 1 did not render every Cluster exactly once; not measuring the restart");
+                return 1;
+            }
+
+            if (save is not null)
+            {
+                using var writer = new StreamWriter(save);
+                foreach (var type in StoredTypes)
+                {
+                    foreach (var obj in fake.All(type))
+                    {
+                        obj["kind"] ??= type.Kind;
+                        obj["apiVersion"] ??= type.ApiVersion;
+                        await writer.WriteLineAsync(obj.ToJsonString());
+                    }
+                }
+
+                Console.WriteLine($"saved the state after phase 1 to {save}");
+            }
         }
 
         // Phase 2: the restart. Everything phase 1 left (its host, caches) is garbage; the fake API's store is not.
@@ -125,6 +162,8 @@ internal static class ControllerRestart
         Console.WriteLine($"  process peak working set over both phases: {Mib(self.PeakWorkingSet64)} MiB (phase 1 included)");
         return second.Renders == 0 && writes.Count == 0 ? 0 : 1;
     }
+
+    private static readonly ResourceType[] StoredTypes = [ResourceType.Cluster, ResourceType.ConfigMap, ResourceType.Secret, ResourceType.ClusterResourceSet];
 
     private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
 
