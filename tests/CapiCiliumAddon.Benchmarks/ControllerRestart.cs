@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Controller;
+using CapiCiliumAddon.Controller.Hosting;
+using CapiCiliumAddon.Controller.Tests.Fakes;
+using CapiCiliumAddon.Kubernetes;
+using CapiCiliumAddon.Processes;
+using CapiCiliumAddon.Rendering.CiliumCli;
+using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Planning;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CapiCiliumAddon.Benchmarks;
+
+/// <summary>
+/// `restart`: the controller (ControllerHost with the real rendering core and a Cilium CLI) over N Clusters in the
+/// in-memory fake API server of the controller tests. Phase 1 starts a controller that renders and applies every
+/// Cluster; phase 2 starts a NEW controller (fresh host, renderer and caches) over the same, now current, state and
+/// measures renders, writes, time until every Cluster was looked at, and memory. Goals: 0 renders, 0 writes,
+/// peak memory at most 300 MB with 2 workers.
+/// </summary>
+internal static class ControllerRestart
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var clusters = 1000;
+        var workers = 2;
+        string? cilium = null;
+        string? save = null;
+        string? load = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--clusters": clusters = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--workers": workers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--cilium": cilium = args[++i]; break;
+                case "--save": save = args[++i]; break;
+                case "--load": load = args[++i]; break;
+                default:
+                    await Console.Error.WriteLineAsync($"restart: unknown argument {args[i]} (--clusters N --workers W --cilium PATH [--save FILE | --load FILE])");
+                    return 2;
+            }
+        }
+
+        cilium ??= Environment.GetEnvironmentVariable(CiliumCliLocator.EnvironmentVariable);
+        if (cilium is null)
+        {
+            await Console.Error.WriteLineAsync("restart: --cilium PATH (or $CILIUM_CLI) is required; phase 1 renders every Cluster once");
+            return 2;
+        }
+
+        var fake = new FakeKubernetesClient();
+        var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(cilium));
+        var cliVersion = await runner.GetVersionAsync(CancellationToken.None);
+        var options = new ControllerOptions { Workers = workers, LabelSelector = "cni=cilium", Identity = "bench-0" };
+        Console.WriteLine($"restart: {clusters} Cluster(s), {workers} worker(s), {Environment.ProcessorCount} processor(s), cilium {cilium}");
+        if (load is not null)
+        {
+            // A fresh process with only the stored state: the restart's memory is not mixed with phase 1's.
+            var loaded = 0;
+            foreach (var line in File.ReadLines(load))
+            {
+                var entry = JsonNode.Parse(line)!.AsObject();
+                var type = StoredTypes.Single(t => t.Kind == entry["kind"]!.GetValue<string>());
+                fake.Seed(type, entry);
+                loaded++;
+            }
+
+            clusters = fake.All(ResourceType.Cluster).Count;
+            Console.WriteLine($"loaded {loaded} object(s) from {load}: {clusters} Cluster(s); phase 1 not run in this process");
+        }
+        else
+        {
+            for (var i = 1; i <= clusters; i++)
+            {
+                var name = string.Create(CultureInfo.InvariantCulture, $"bench-{i:D5}");
+                var host = string.Create(CultureInfo.InvariantCulture, $"10.{(i >> 16) & 127}.{(i >> 8) & 255}.{i & 255}");
+                var pods = string.Create(CultureInfo.InvariantCulture, $"10.{128 + ((i >> 8) & 127)}.{i & 255}.0/24");
+                var cluster = BenchInputs.Cluster("bench", name, host, pods);
+                cluster["metadata"]!["labels"]!.AsObject().Remove("addon.capi-cilium.io/cluster-name"); // the controller adds it
+                fake.Seed(ResourceType.Cluster, cluster);
+            }
+
+            // Phase 1: a first controller renders and applies every Cluster.
+            var first = new CountingRenderer(new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), new AddonRenderPipeline(runner)));
+            var phase1 = Stopwatch.StartNew();
+            using (var host = ControllerHost.Build(options, fake, first, NullLoggerFactory.Instance))
+            {
+                await host.StartAsync();
+                var metrics = host.Services.GetRequiredService<ControllerService>().Metrics;
+                await WaitAsync(() => metrics.Reconciles("applied") >= clusters, TimeSpan.FromHours(1), () => $"{metrics.Reconciles("applied")} applied");
+                await host.StopAsync();
+            }
+
+            var crs = fake.All(ResourceType.ClusterResourceSet).Count;
+            Console.WriteLine($"phase 1 (first start, every Cluster new): {first.Renders} render(s), {crs} ClusterResourceSet(s), {F(phase1.Elapsed.TotalSeconds)} s");
+            if (first.Renders != clusters || crs != clusters)
+            {
+                await Console.Error.WriteLineAsync("restart: phase 1 did not render every Cluster exactly once; not measuring the restart");
+                return 1;
+            }
+
+            if (save is not null)
+            {
+                using var writer = new StreamWriter(save);
+                foreach (var type in StoredTypes)
+                {
+                    foreach (var obj in fake.All(type))
+                    {
+                        obj["kind"] ??= type.Kind;
+                        obj["apiVersion"] ??= type.ApiVersion;
+                        await writer.WriteLineAsync(obj.ToJsonString());
+                    }
+                }
+
+                Console.WriteLine($"saved the state after phase 1 to {save}");
+            }
+        }
+
+        // Phase 2: the restart. Everything phase 1 left (its host, caches) is garbage; the fake API's store is not.
+        fake.ClearCalls();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        var baselineWorkingSet = self.WorkingSet64;
+        var baselineHeap = GC.GetTotalMemory(forceFullCollection: false);
+        using var sampler = new PeakSampler(self);
+        var second = new CountingRenderer(new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), new AddonRenderPipeline(runner)));
+        var phase2 = Stopwatch.StartNew();
+        TimeSpan synced, ready;
+        long current, reconciles;
+        using (var host = ControllerHost.Build(options, fake, second, NullLoggerFactory.Instance))
+        {
+            await host.StartAsync();
+            var service = host.Services.GetRequiredService<ControllerService>();
+            await WaitAsync(() => service.Informer.HasSynced, TimeSpan.FromMinutes(10), () => "informer not synced");
+            synced = phase2.Elapsed;
+            await WaitAsync(() => service.Metrics.Reconciles("current") >= clusters, TimeSpan.FromMinutes(30),
+                () => $"{service.Metrics.Reconciles("current")} current");
+            ready = phase2.Elapsed;
+            current = service.Metrics.Reconciles("current");
+            reconciles = new[] { "applied", "current", "waiting", "invalid", "deleted", "ignored", "conflict", "render-failed", "error" }.Sum(service.Metrics.Reconciles);
+            await host.StopAsync();
+        }
+
+        sampler.Stop();
+        var writes = fake.Writes;
+        var byKind = string.Join(", ", writes.GroupBy(w => $"{w.Verb} {w.Type.Kind}").Select(g => $"{g.Key}: {g.Count()}"));
+        var reads = fake.Calls.Count - writes.Count;
+        self.Refresh();
+        Console.WriteLine($"phase 2 (restart, every Cluster current): renders {second.Renders} (goal 0), writes {writes.Count} (goal 0){(writes.Count > 0 ? $" [{byKind}]" : "")}, API reads {reads}");
+        Console.WriteLine($"  reconciles: {reconciles} ({current} current)");
+        Console.WriteLine($"  time to ready: {F(ready.TotalSeconds)} s from start to every Cluster reconciled as current (cache synced after {F(synced.TotalSeconds)} s)");
+        Console.WriteLine($"  working set: peak {Mib(sampler.Peak)} MiB during the restart (sampled every 10 ms; goal <= 300 MB), {Mib(baselineWorkingSet)} MiB before it");
+        Console.WriteLine($"  managed heap before the restart: {Mib(baselineHeap)} MiB (mostly the fake API server's store: {clusters} Clusters, ConfigMaps of ~60 KB, CRSs)");
+        Console.WriteLine($"  process peak working set over both phases: {Mib(self.PeakWorkingSet64)} MiB (phase 1 included)");
+        return second.Renders == 0 && writes.Count == 0 ? 0 : 1;
+    }
+
+    private static readonly ResourceType[] StoredTypes = [ResourceType.Cluster, ResourceType.ConfigMap, ResourceType.Secret, ResourceType.ClusterResourceSet];
+
+    private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> state)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"gave up after {timeout}: {state()}");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>Counts RenderAsync calls: each one is a `cilium install` run.</summary>
+    private sealed class CountingRenderer(IClusterAddonRenderer inner) : IClusterAddonRenderer
+    {
+        private int renders;
+
+        public int Renders => Volatile.Read(ref renders);
+
+        public IReadOnlyList<string> ReferencedConfigMaps(JsonObject cluster) => inner.ReferencedConfigMaps(cluster);
+
+        public AddonPlanOutcome Plan(JsonObject cluster, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> configMaps) =>
+            inner.Plan(cluster, configMaps);
+
+        public Task<AddonRenderOutcome> RenderAsync(AddonPlan plan, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref renders);
+            return inner.RenderAsync(plan, cancellationToken);
+        }
+    }
+
+    /// <summary>The highest working set seen, sampled on a thread of its own.</summary>
+    private sealed class PeakSampler : IDisposable
+    {
+        private readonly Process process;
+        private readonly Thread thread;
+        private volatile bool stop;
+        private long peak;
+
+        public PeakSampler(Process process)
+        {
+            this.process = process;
+            thread = new Thread(Sample) { IsBackground = true, Name = "working-set sampler" };
+            thread.Start();
+        }
+
+        public long Peak => Interlocked.Read(ref peak);
+
+        public void Stop()
+        {
+            stop = true;
+            thread.Join();
+        }
+
+        public void Dispose() => Stop();
+
+        private void Sample()
+        {
+            while (!stop)
+            {
+                process.Refresh();
+                var now = process.WorkingSet64;
+                if (now > Interlocked.Read(ref peak))
+                {
+                    Interlocked.Exchange(ref peak, now);
+                }
+
+                Thread.Sleep(10);
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using CapiCiliumAddon.Cli.Commands;
+using CapiCiliumAddon.Testing;
+
+namespace CapiCiliumAddon.Cli.Tests;
+
+/// <summary>`bench` runs end to end with the fake CLI and reports every field. No timing is asserted: the machine decides those.</summary>
+public class BenchCommandTests
+{
+    private TempDirectory _temp = null!;
+
+    [SetUp]
+    public void SetUp() => _temp = new TempDirectory();
+
+    [TearDown]
+    public void TearDown() => _temp.Dispose();
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)
+    {
+        // Its own root: the command is tested whether or not CliApp registers it yet.
+        var root = new RootCommand { BenchCommand.Create() };
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var parse = root.Parse(args);
+        Assert.That(parse.Errors, Is.Empty, string.Join("; ", parse.Errors.Select(e => e.Message)));
+        var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Test]
+    public async Task RendersThreeClustersWithTwoWorkersAndPrintsTheFields()
+    {
+        var cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "slow:10", _temp.Combine("record"));
+
+        var (exit, stdout, stderr) = await Run("bench", "--clusters", "3", "--workers", "2", "--calibration-runs", "1", "--cilium", cilium,
+            "--keep", _temp.Combine("work"));
+
+        Assert.That(exit, Is.EqualTo(0), stdout + stderr);
+        Assert.That(stdout, Does.Contain("bench: 3 Cluster(s), 2 worker(s)"));
+        Assert.That(stdout, Does.Contain("rendered: 3 of 3, failed: 0"));
+        foreach (var field in new[] { "t_cli: ", "wall time: ", "per render: ", "renders/s: ", "cpu in this process: ", "ideal N*t_cli/W: ", "ratio wall/ideal: ", "peak working set: " })
+        {
+            Assert.That(stdout, Does.Contain(field));
+        }
+
+        // One calibration run plus one per Cluster, each through the real runner (a values file, no --set strings).
+        var installs = FakeCiliumCli.ReadInvocations(_temp.Combine("record")).Where(i => i.Argv.FirstOrDefault() == "install").ToList();
+        Assert.That(installs, Has.Count.EqualTo(4));
+        Assert.That(Directory.GetDirectories(_temp.Combine("work", "out", BenchCommand.Namespace)).Select(Path.GetFileName),
+            Is.EqualTo(new[] { "bench-00001", "bench-00002", "bench-00003" }));
+    }
+
+    [Test]
+    public void GeneratedClustersHaveDistinctEndpointsAndPodCidrs()
+    {
+        var first = BenchCommand.ClusterYaml(1);
+        var last = BenchCommand.ClusterYaml(BenchCommand.MaxClusters);
+        Assert.That(first, Does.Contain("host: 10.0.0.1").And.Contain("10.128.1.0/24").And.Contain("name: bench-00001"));
+        Assert.That(last, Does.Contain("host: 10.0.127.255").And.Contain("10.255.255.0/24"));
+    }
+}
