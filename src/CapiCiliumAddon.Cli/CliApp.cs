@@ -19,6 +19,7 @@ public static class CliApp
         root.Subcommands.Add(LintCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(BumpCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         return root;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using CapiCiliumAddon.Cli.Commands;
 using CapiCiliumAddon.Testing;
 
@@ -15,17 +14,7 @@ public class BenchCommandTests
     [TearDown]
     public void TearDown() => _temp.Dispose();
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)
-    {
-        // Its own root: the command is tested whether or not CliApp registers it yet.
-        var root = new RootCommand { BenchCommand.Create() };
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var parse = root.Parse(args);
-        Assert.That(parse.Errors, Is.Empty, string.Join("; ", parse.Errors.Select(e => e.Message)));
-        var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args) => CommandRunner.Run(args);
 
     [Test]
     public async Task RendersThreeClustersWithTwoWorkersAndPrintsTheFields()
