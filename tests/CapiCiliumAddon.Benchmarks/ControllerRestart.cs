@@ -183,25 +183,6 @@ internal static class ControllerRestart
         }
     }
 
-    /// <summary>Counts RenderAsync calls: each one is a `cilium install` run.</summary>
-    private sealed class CountingRenderer(IClusterAddonRenderer inner) : IClusterAddonRenderer
-    {
-        private int renders;
-
-        public int Renders => Volatile.Read(ref renders);
-
-        public IReadOnlyList<string> ReferencedConfigMaps(JsonObject cluster) => inner.ReferencedConfigMaps(cluster);
-
-        public AddonPlanOutcome Plan(JsonObject cluster, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> configMaps) =>
-            inner.Plan(cluster, configMaps);
-
-        public Task<AddonRenderOutcome> RenderAsync(AddonPlan plan, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref renders);
-            return inner.RenderAsync(plan, cancellationToken);
-        }
-    }
-
     /// <summary>The highest working set seen, sampled on a thread of its own.</summary>
     private sealed class PeakSampler : IDisposable
     {

@@ -1,3 +1,4 @@
+using CapiCiliumAddon.Controller.Tests.Fakes;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -286,25 +287,6 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
 
             await Task.Delay(100);
         }
-    }
-}
-
-/// <summary>Counts RenderAsync calls on one controller replica's renderer.</summary>
-internal sealed class CountingRenderer(IClusterAddonRenderer inner) : IClusterAddonRenderer
-{
-    private int renders;
-
-    public int Renders => Volatile.Read(ref renders);
-
-    public IReadOnlyList<string> ReferencedConfigMaps(JsonObject cluster) => inner.ReferencedConfigMaps(cluster);
-
-    public AddonPlanOutcome Plan(JsonObject cluster, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> configMaps) =>
-        inner.Plan(cluster, configMaps);
-
-    public Task<AddonRenderOutcome> RenderAsync(AddonPlan plan, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref renders);
-        return inner.RenderAsync(plan, cancellationToken);
     }
 }
 
