@@ -192,6 +192,8 @@ public static class AddonObjectsBuilder
     /// <summary>
     /// Fills parts in order, starting a new part when the next object would push the current one past the limit.
     /// Size is the larger of the YAML and the JSON serialisation, so neither the files nor the API request exceed it.
+    /// A data entry adds the same bytes wherever it sits (plus a JSON comma), so each entry is measured once, alone,
+    /// instead of re-serialising the growing part for every entry; each finished part is then measured exactly.
     /// </summary>
     private static List<(string Name, JsonObject Object)> Pack(
         List<(string Key, RenderedObject Obj)> entries,
@@ -203,6 +205,8 @@ public static class AddonObjectsBuilder
     {
         var parts = new List<(string Name, JsonObject Object)>();
         var current = new List<(string Key, string Value)>();
+        var emptySize = 0;
+        var currentSize = 0;
 
         JsonObject Make(int part, IEnumerable<(string Key, string Value)> items)
         {
@@ -215,6 +219,28 @@ public static class AddonObjectsBuilder
             return makeObject(partName(part), data);
         }
 
+        void StartPart()
+        {
+            current = [];
+            emptySize = Size(Make(parts.Count + 1, []));
+            currentSize = emptySize;
+        }
+
+        void FinishPart()
+        {
+            var part = Make(parts.Count + 1, current);
+            var exact = Size(part);
+            if (exact > limits.MaxConfigMapBytes)
+            {
+                // The estimate is an upper bound; reaching this means the serialisers changed behaviour.
+                problems.Add(Problem.Error(partName(parts.Count + 1), "data",
+                    $"Packed to an estimated {currentSize} bytes but serialises to {exact}, more than the limit of {limits.MaxConfigMapBytes}."));
+            }
+
+            parts.Add((partName(parts.Count + 1), part));
+        }
+
+        StartPart();
         foreach (var (key, obj) in entries)
         {
             var item = (key, encode(obj.Text));
@@ -227,18 +253,21 @@ public static class AddonObjectsBuilder
                 continue;
             }
 
-            if (current.Count > 0 && Size(Make(parts.Count + 1, current.Append(item))) > limits.MaxConfigMapBytes)
+            var added = alone - emptySize + 1;
+            if (current.Count > 0 && currentSize + added > limits.MaxConfigMapBytes)
             {
-                parts.Add((partName(parts.Count + 1), Make(parts.Count + 1, current)));
-                current = [];
+                FinishPart();
+                StartPart();
+                added = Size(Make(parts.Count + 1, [item])) - emptySize + 1;
             }
 
             current.Add(item);
+            currentSize += added;
         }
 
         if (current.Count > 0)
         {
-            parts.Add((partName(parts.Count + 1), Make(parts.Count + 1, current)));
+            FinishPart();
         }
 
         return parts;
