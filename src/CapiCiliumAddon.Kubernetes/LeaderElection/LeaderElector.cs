@@ -153,7 +153,24 @@ public sealed class LeaderElector
         }
     }
 
+    /// <summary>
+    /// One attempt. Any API answer or transport failure (the client reports those as KubernetesConnectionException)
+    /// means "not leading this round": the caller retries within its deadline, so nothing here may escape.
+    /// </summary>
     private async Task<bool> TryAcquireOrRenewAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AcquireOrRenewOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is KubernetesApiException or KubernetesConnectionException or HttpRequestException)
+        {
+            options.OnError?.Invoke(ex);
+            return false;
+        }
+    }
+
+    private async Task<bool> AcquireOrRenewOnceAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         JsonObject lease;
@@ -170,27 +187,8 @@ public sealed class LeaderElector
                 ["metadata"] = new JsonObject { ["name"] = options.LeaseName, ["namespace"] = options.Namespace },
                 ["spec"] = Spec(now, now, 0),
             };
-            try
-            {
-                var stored = await client.CreateAsync(ResourceType.Lease, created, cancellationToken).ConfigureAwait(false);
-                Observe(stored, now);
-                return true;
-            }
-            catch (KubernetesApiException ex)
-            {
-                options.OnError?.Invoke(ex);
-                return false;
-            }
-        }
-        catch (KubernetesApiException ex)
-        {
-            options.OnError?.Invoke(ex);
-            return false;
-        }
-        catch (HttpRequestException ex)
-        {
-            options.OnError?.Invoke(ex);
-            return false;
+            Observe(await client.CreateAsync(ResourceType.Lease, created, cancellationToken).ConfigureAwait(false), now);
+            return true;
         }
 
         var spec = lease["spec"] as JsonObject ?? [];
@@ -205,34 +203,14 @@ public sealed class LeaderElector
 
         var transitions = spec["leaseTransitions"]?.GetValue<int>() ?? 0;
         var acquireTime = spec["acquireTime"]?.GetValue<string>();
-        JsonObject newSpec;
-        if (holder == options.Identity && acquireTime is not null)
-        {
-            newSpec = Spec(DateTimeOffset.Parse(acquireTime, CultureInfo.InvariantCulture), now, transitions);
-        }
-        else
-        {
-            newSpec = Spec(now, now, holder.Length > 0 ? transitions + 1 : transitions);
-        }
+        var newSpec = holder == options.Identity && acquireTime is not null
+            ? Spec(DateTimeOffset.Parse(acquireTime, CultureInfo.InvariantCulture), now, transitions)
+            : Spec(now, now, holder.Length > 0 ? transitions + 1 : transitions);
 
         var update = lease.DeepClone().AsObject();
         update["spec"] = newSpec;
-        try
-        {
-            var stored = await client.ReplaceAsync(ResourceType.Lease, update, cancellationToken).ConfigureAwait(false);
-            Observe(stored, now);
-            return true;
-        }
-        catch (KubernetesApiException ex)
-        {
-            options.OnError?.Invoke(ex);
-            return false;
-        }
-        catch (HttpRequestException ex)
-        {
-            options.OnError?.Invoke(ex);
-            return false;
-        }
+        Observe(await client.ReplaceAsync(ResourceType.Lease, update, cancellationToken).ConfigureAwait(false), now);
+        return true;
     }
 
     private async Task ReleaseAsync()

@@ -30,6 +30,23 @@ public sealed class LeaderElectorTests
     };
 
     [Test]
+    public async Task RefusedConnectionsAreRetriedNotThrown()
+    {
+        // KubernetesClient reports transport failures as KubernetesConnectionException; the elector must keep trying.
+        var fake = new FakeKubernetesClient();
+        fake.FailNext(c => c.Type.Kind == "Lease", () => new KubernetesConnectionException(new Uri("https://127.0.0.1:6443"), "connection refused", null), 3);
+        var elector = new LeaderElector(fake, Options("a"));
+        using var stop = new CancellationTokenSource();
+        var run = elector.RunAsync(Lead(() => { }, () => { }), stop.Token);
+
+        await FakeKubernetesClient.WaitUntilAsync(() => elector.IsLeader || run.IsCompleted);
+        Assert.That(run.IsFaulted, Is.False, () => run.Exception?.ToString() ?? "");
+        Assert.That(Holder(fake), Is.EqualTo("a"));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Test]
     public async Task OneOfTwoLeadsAndReleaseOnStopHandsOver()
     {
         var fake = new FakeKubernetesClient();
