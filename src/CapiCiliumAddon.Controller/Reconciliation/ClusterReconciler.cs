@@ -27,6 +27,12 @@ public sealed class ClusterReconciler
     private readonly ReconcilerOptions options;
     private readonly ILogger logger;
     private readonly SemaphoreSlim renderSlots;
+
+    /// <summary>
+    /// Every line logged during a reconcile names its Cluster: as `cluster=namespace/name` in text logs and as a
+    /// `cluster` field in JSON logs (a message-template scope formats as text and enumerates as fields).
+    /// </summary>
+    private static readonly Func<ILogger, string, IDisposable?> ClusterScope = LoggerMessage.DefineScope<string>("cluster={cluster}");
     private readonly LabelSelectorMatcher selector;
     private readonly ConcurrentDictionary<string, string> states = new(StringComparer.Ordinal);
 
@@ -63,7 +69,7 @@ public sealed class ClusterReconciler
         var slash = key.IndexOf('/', StringComparison.Ordinal);
         var ns = slash < 0 ? "" : key[..slash];
         var name = slash < 0 ? key : key[(slash + 1)..];
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["cluster"] = key });
+        using var scope = ClusterScope(logger, key);
         ReconcileResult result;
         JsonObject? cluster = null;
         try

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Controller.Metrics;
 using CapiCiliumAddon.Controller.Reconciliation;
 using CapiCiliumAddon.Controller.Tests.Fakes;
@@ -30,13 +32,60 @@ public sealed class LoggingTests
     }
 
     [Test]
-    public void JsonLogFormatBuildsAHost()
+    public async Task TextLogLinesOfAReconcileNameTheClusterInTheirScope()
     {
-        using var host = CapiCiliumAddon.Controller.Hosting.ControllerHost.Build(
-            new CapiCiliumAddon.Controller.Hosting.ControllerOptions { LogFormat = "json" }, new FakeKubernetesClient(), new FakeRenderer());
-        Assert.That(host, Is.Not.Null);
-        Assert.That(() => CapiCiliumAddon.Controller.Hosting.ControllerHost.Build(
-            new CapiCiliumAddon.Controller.Hosting.ControllerOptions { LogFormat = "xml" }, new FakeKubernetesClient(), new FakeRenderer()), Throws.ArgumentException);
+        var lines = await ConsoleLinesOfOneReconcile("text");
+
+        var reconcileLines = lines.Where(l => l.Contains("ClusterReconciler", StringComparison.Ordinal)).ToList();
+        Assert.That(reconcileLines, Is.Not.Empty);
+        Assert.That(reconcileLines, Has.All.Contains("=> cluster=metal3/capi-1"));
+        Assert.That(lines, Has.None.Contains("System.Collections.Generic"), "a scope printed by its type name");
+    }
+
+    [Test]
+    public async Task JsonLogLinesOfAReconcileCarryTheClusterAsAField()
+    {
+        var lines = await ConsoleLinesOfOneReconcile("json");
+
+        var reconcileLines = lines.Select(l => JsonNode.Parse(l)!.AsObject())
+            .Where(o => o["Category"]!.GetValue<string>().EndsWith("ClusterReconciler", StringComparison.Ordinal)).ToList();
+        Assert.That(reconcileLines, Is.Not.Empty);
+        foreach (var line in reconcileLines)
+        {
+            var scopes = line["Scopes"]!.AsArray().Select(s => s!.AsObject()).ToList();
+            Assert.That(scopes.Select(s => s["cluster"]?.GetValue<string>()), Does.Contain("metal3/capi-1"), line.ToJsonString());
+        }
+    }
+
+    [Test]
+    public void AnUnknownLogFormatIsRefused() =>
+        Assert.That(() => ControllerHost.Build(new ControllerOptions { LogFormat = "xml" }, new FakeKubernetesClient(), new FakeRenderer()), Throws.ArgumentException);
+
+    /// <summary>Runs the host with its own console logging in <paramref name="format"/> until one Cluster is rendered, and returns what it printed.</summary>
+    private static async Task<List<string>> ConsoleLinesOfOneReconcile(string format)
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        var console = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(console);
+        try
+        {
+            var options = new ControllerOptions { LogFormat = format, LogLevel = LogLevel.Debug, ShutdownTimeout = TimeSpan.FromSeconds(10) };
+            using (var host = ControllerHost.Build(options, fake, new FakeRenderer()))
+            {
+                await host.StartAsync();
+                await FakeKubernetesClient.WaitUntilAsync(() => fake.Peek(ResourceType.ClusterResourceSet, "metal3", "capi-1-cilium") is not null);
+                await host.StopAsync();
+            }
+
+            // Disposing the host flushed the console logger's queue.
+            return console.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
     }
 
     private sealed class CapturingProvider : ILoggerProvider, ISupportExternalScope
