@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -90,9 +91,9 @@ internal static class ControllerRestart
             var phase1 = Stopwatch.StartNew();
             using (var host = ControllerHost.Build(options, fake, first, NullLoggerFactory.Instance))
             {
+                using var reconcileResults = new MetricCollector<long>(host.Services.GetRequiredService<ControllerService>().Metrics.ReconcilesTotal);
                 await host.StartAsync();
-                var metrics = host.Services.GetRequiredService<ControllerService>().Metrics;
-                await WaitAsync(() => metrics.Reconciles("applied") >= clusters, TimeSpan.FromHours(1), () => $"{metrics.Reconciles("applied")} applied");
+                await WaitAsync(() => Count(reconcileResults, "applied") >= clusters, TimeSpan.FromHours(1), () => $"{Count(reconcileResults, "applied")} applied");
                 await host.StopAsync();
             }
 
@@ -137,15 +138,15 @@ internal static class ControllerRestart
         long current, reconciles;
         using (var host = ControllerHost.Build(options, fake, second, NullLoggerFactory.Instance))
         {
-            await host.StartAsync();
             var service = host.Services.GetRequiredService<ControllerService>();
+            using var reconcileResults = new MetricCollector<long>(service.Metrics.ReconcilesTotal);
+            await host.StartAsync();
             await WaitAsync(() => service.Informer.HasSynced, TimeSpan.FromMinutes(10), () => "informer not synced");
             synced = phase2.Elapsed;
-            await WaitAsync(() => service.Metrics.Reconciles("current") >= clusters, TimeSpan.FromMinutes(30),
-                () => $"{service.Metrics.Reconciles("current")} current");
+            await WaitAsync(() => Count(reconcileResults, "current") >= clusters, TimeSpan.FromMinutes(30), () => $"{Count(reconcileResults, "current")} current");
             ready = phase2.Elapsed;
-            current = service.Metrics.Reconciles("current");
-            reconciles = new[] { "applied", "current", "waiting", "invalid", "deleted", "ignored", "conflict", "render-failed", "error" }.Sum(service.Metrics.Reconciles);
+            current = Count(reconcileResults, "current");
+            reconciles = reconcileResults.GetMeasurementSnapshot().Count;
             await host.StopAsync();
         }
 
@@ -164,6 +165,10 @@ internal static class ControllerRestart
     }
 
     private static readonly ResourceType[] StoredTypes = [ResourceType.Cluster, ResourceType.ConfigMap, ResourceType.Secret, ResourceType.ClusterResourceSet];
+
+    /// <summary>Reconciles so far that ended with <paramref name="result"/>.</summary>
+    private static int Count(MetricCollector<long> reconcileResults, string result) =>
+        reconcileResults.GetMeasurementSnapshot().Count(m => Equals(m.Tags["result"], result));
 
     private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
 

@@ -5,13 +5,18 @@ using CapiCiliumAddon.Controller.Reconciliation;
 using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Kubernetes.Events;
 using CapiCiliumAddon.Kubernetes.LeaderElection;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
 
 namespace CapiCiliumAddon.Controller.Hosting;
 
@@ -45,7 +50,7 @@ public static class ControllerHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(client);
         builder.Services.AddSingleton(renderer);
-        builder.Services.AddSingleton<ControllerMetrics>();
+        builder.Services.AddSingleton(sp => new ControllerMetrics(sp.GetService<IMeterFactory>()));
         builder.Services.AddSingleton(sp => new WorkQueue(options.BackoffBase, options.BackoffMax));
         builder.Services.AddSingleton(sp =>
         {
@@ -123,18 +128,50 @@ public static class ControllerHost
             return ((HostApplicationBuilder)builder).Build();
         }
 
+        AddObservability(web.Services);
         var app = web.Build();
         MapEndpoints(app);
         return app;
     }
 
+    private const string ReadinessTag = "ready";
+
+    private static void AddObservability(IServiceCollection services)
+    {
+        services.AddHealthChecks().AddCheck<ClusterCacheHealthCheck>("cluster-cache", tags: [ReadinessTag]);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ControllerMetrics.MeterName)
+            .AddPrometheusExporter(o =>
+            {
+                // Our instrument names are Prometheus names already, and a scrape must see the state of that moment.
+                o.DisableTotalNameSuffixForCounters = true;
+                o.ScrapeResponseCacheDurationMilliseconds = 0;
+            }));
+        // Scope and target labels would change every series of the documented metrics; the exporter is an
+        // implementation detail of /metrics, not part of its contract.
+        services.Configure<PrometheusAspNetCoreOptions>(o =>
+        {
+            o.ScopeInfoEnabled = false;
+            o.TargetInfoEnabled = false;
+        });
+    }
+
     private static void MapEndpoints(WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (Informer informer) =>
-            informer.HasSynced ? Results.Text("ok\n") : Results.Text("cluster cache not synced\n", statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/metrics", (ControllerMetrics metrics) =>
-            Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        // Liveness runs no check: the process answering is the signal. Readiness waits for the Cluster cache.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WritePlainText });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessTag), ResponseWriter = WritePlainText });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+    }
+
+    /// <summary>"ok", or one line per failing check: what a person running curl against a probe wants to read.</summary>
+    private static Task WritePlainText(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var text = report.Status == HealthStatus.Healthy
+            ? "ok\n"
+            : string.Concat(report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => $"{e.Description}\n"));
+        return context.Response.WriteAsync(text);
     }
 
     private static void ConfigureLogging(IHostApplicationBuilder builder, ControllerOptions options, ILoggerFactory? loggerFactory)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Controller.Metrics;
 using CapiCiliumAddon.Controller.Reconciliation;
@@ -19,6 +20,7 @@ public sealed class ClusterReconcilerTests
     private FakeKubernetesClient fake = null!;
     private FakeRenderer renderer = null!;
     private ControllerMetrics metrics = null!;
+    private MetricCollector<long> renders = null!;
 
     [SetUp]
     public void SetUp()
@@ -26,6 +28,14 @@ public sealed class ClusterReconcilerTests
         fake = new FakeKubernetesClient();
         renderer = new FakeRenderer();
         metrics = new ControllerMetrics();
+        renders = new MetricCollector<long>(metrics.RendersTotal);
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        renders.Dispose();
+        metrics.Dispose();
     }
 
     private ClusterReconciler NewReconciler() => new(
@@ -73,7 +83,7 @@ public sealed class ClusterReconcilerTests
         }
 
         Assert.That(renderer.Renders, Is.EqualTo(1));
-        Assert.That(metrics.Renders("success"), Is.EqualTo(1));
+        Assert.That(renders.GetMeasurementSnapshot().Select(m => m.Tags["result"]), Is.EqualTo(new[] { "success" }));
         Assert.That(Events("CiliumApplied"), Has.Count.EqualTo(1));
     }
 

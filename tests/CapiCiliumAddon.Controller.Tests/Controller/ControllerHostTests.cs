@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Controller.Tests.Fakes;
@@ -47,6 +50,8 @@ public sealed class ControllerHostTests
         fake.FailNext(c => c.Verb == "get" && c.Type.Kind == "ClusterResourceSet", FakeKubernetesClient.ServerError, 2);
         var renderer = new FakeRenderer();
         using var host = ControllerHost.Build(Fast(), fake, renderer, NullLoggerFactory.Instance);
+        var service = host.Services.GetRequiredService<ControllerService>();
+        using var reconciles = new MetricCollector<long>(service.Metrics.ReconcilesTotal);
         await host.StartAsync();
 
         await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1"));
@@ -58,8 +63,7 @@ public sealed class ControllerHostTests
         fake.BreakWatchesWithGone();
         await FakeKubernetesClient.WaitUntilAsync(() => Converged(fake, "capi-1", "capi-2"));
 
-        var service = host.Services.GetRequiredService<ControllerService>();
-        Assert.That(service.Metrics.Reconciles("error"), Is.GreaterThanOrEqualTo(1));
+        Assert.That(reconciles.GetMeasurementSnapshot().Count(m => Equals(m.Tags["result"], "error")), Is.GreaterThanOrEqualTo(1));
         await host.StopAsync();
     }
 
@@ -144,15 +148,35 @@ public sealed class ControllerHostTests
         Assert.That(metrics.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/plain"));
         var text = await metrics.Content.ReadAsStringAsync();
         Assert.That(text, Does.Contain("# TYPE capi_cilium_reconciles_total counter\n"));
-        Assert.That(text, Does.Contain("capi_cilium_reconciles_total{result=\"applied\"} 1\n"));
-        Assert.That(text, Does.Contain("capi_cilium_reconciles_total{result=\"waiting\"} 1\n"));
-        Assert.That(text, Does.Contain("capi_cilium_renders_total{result=\"success\"} 1\n"));
-        Assert.That(text, Does.Contain("capi_cilium_render_duration_seconds_bucket{le=\"+Inf\"} 1\n"));
-        Assert.That(text, Does.Contain("capi_cilium_render_duration_seconds_count 1\n"));
-        Assert.That(text, Does.Match(@"\ncapi_cilium_queue_depth \d+\n"));
-        Assert.That(text, Does.Contain("capi_cilium_clusters{state=\"ready\"} 1\ncapi_cilium_clusters{state=\"waiting\"} 1\n"));
-        Assert.That(text.IndexOf("capi_cilium_reconciles_total", StringComparison.Ordinal), Is.LessThan(text.IndexOf("capi_cilium_renders_total", StringComparison.Ordinal)));
+        Assert.That(text, Does.Contain("# TYPE capi_cilium_render_duration_seconds histogram\n"));
+        var samples = PrometheusSamples(text);
+        Assert.That(samples["capi_cilium_reconciles_total{result=\"applied\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_reconciles_total{result=\"waiting\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_renders_total{result=\"success\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_render_duration_seconds_bucket{le=\"+Inf\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_render_duration_seconds_bucket{le=\"60\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_render_duration_seconds_count"], Is.EqualTo(1));
+        Assert.That(samples, Does.ContainKey("capi_cilium_queue_depth"));
+        Assert.That(samples["capi_cilium_clusters{state=\"ready\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_clusters{state=\"waiting\"}"], Is.EqualTo(1));
+        Assert.That(samples.Keys, Has.None.Contains("otel_scope").And.None.StartsWith("target_info"), "no exporter labels beyond the documented ones");
         await host.StopAsync();
+    }
+
+    /// <summary>Every sample of a Prometheus text exposition by series (`name{label="value",...}`, or the bare name without labels), as a scraper reads it.</summary>
+    private static Dictionary<string, double> PrometheusSamples(string exposition)
+    {
+        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in exposition.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')))
+        {
+            var match = Regex.Match(line, @"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$");
+            Assert.That(match.Success, Is.True, $"not a Prometheus sample line: {line}");
+            var labels = match.Groups[2].Value;
+            var series = labels.Length == 0 ? match.Groups[1].Value : $"{match.Groups[1].Value}{{{labels}}}";
+            samples.Add(series, double.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture));
+        }
+
+        return samples;
     }
 
     [Test]
@@ -164,7 +188,9 @@ public sealed class ControllerHostTests
         await host.StartAsync();
         var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var http = new HttpClient { BaseAddress = new Uri(address) };
-        Assert.That((await http.GetAsync("/readyz")).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        var unready = await http.GetAsync("/readyz");
+        Assert.That(unready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(await unready.Content.ReadAsStringAsync(), Is.EqualTo("cluster cache not synced\n"));
         Assert.That((await http.GetAsync("/healthz")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         fake.Fault = null;
         await FakeKubernetesClient.WaitUntilAsync(() => http.GetAsync("/readyz").Result.StatusCode == HttpStatusCode.OK);
