@@ -251,7 +251,7 @@ public class RenderCommandTests
         var (exit, _, stderr) = await Run("render", _temp.Combine("clusters"), "--out", _temp.Combine("out"), "--cilium", _temp.Combine("nope", "cilium"));
 
         Assert.That(exit, Is.EqualTo(2));
-        Assert.That(stderr, Does.Contain("hack/install-cilium-cli.sh"));
+        Assert.That(stderr, Does.Contain("--install-cilium-cli"));
     }
 
     [Test]

@@ -162,7 +162,7 @@ public static class BenchCommand
             }
 
             // t_cli: the CLI alone, one run at a time, through the runner `render` uses (process start included).
-            var runner = environment.CreateRunner(parseResult);
+            var runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
             var samples = new List<double>();
             for (var i = 0; i < calibrationRuns; i++)
             {

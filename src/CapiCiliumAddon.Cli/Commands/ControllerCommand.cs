@@ -41,7 +41,7 @@ public static class ControllerCommand
             try
             {
                 var charts = environment.LoadCharts(parseResult);
-                var runner = environment.CreateRunner(parseResult);
+                var runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
                 var cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
                 using var client = kubernetes.CreateClient(parseResult);
                 var (clusterType, crsType) = await KubernetesOptions.DiscoverAsync(client, cancellationToken).ConfigureAwait(false);
@@ -66,7 +66,7 @@ public static class ControllerCommand
                 await host.RunAsync(cancellationToken).ConfigureAwait(false);
                 return CliApp.Success;
             }
-            catch (Exception e) when (e is ChartDirectoryException or CiliumCliNotFoundException or CiliumCliException or ProcessRunException
+            catch (Exception e) when (e is ChartDirectoryException or CiliumCliNotFoundException or CiliumCliInstallException or CiliumCliException or ProcessRunException
                 or KubernetesApiException or KubernetesConnectionException or KubeConfigException or ArgumentException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);

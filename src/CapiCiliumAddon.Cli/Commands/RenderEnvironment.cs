@@ -24,6 +24,11 @@ public sealed class RenderEnvironmentOptions
         Description = $"Path of the Cilium CLI (default: ${CiliumCliLocator.EnvironmentVariable}, else `cilium` on PATH).",
     };
 
+    public Option<bool> InstallCiliumCli { get; } = new("--install-cilium-cli")
+    {
+        Description = $"When no Cilium CLI is found, download the pinned release {CiliumCliRelease.PinnedVersion} into {CiliumCliLocator.ProjectLocalDirectory}, check its sha256 (${CiliumCliRelease.Sha256Variable}, else the checksum file published with it) and use it. ${CiliumCliRelease.MirrorVariable} names a mirror of the GitHub release downloads.",
+    };
+
     public Option<string[]> ChartDirectories { get; } = new("--chart-directory")
     {
         Description = $"An unpacked Cilium chart (the folder holding Chart.yaml) for offline renders; repeat for several versions. Default: ${ChartDirectoryVariable} (a ':'-separated list).",
@@ -65,6 +70,7 @@ public sealed class RenderEnvironmentOptions
     {
         command.Options.Add(Stamp);
         command.Options.Add(Cilium);
+        command.Options.Add(InstallCiliumCli);
         command.Options.Add(ChartDirectories);
         command.Options.Add(CiliumVersion);
         command.Options.Add(Templates);
@@ -116,11 +122,27 @@ public sealed class RenderEnvironmentOptions
         return charts;
     }
 
-    public CiliumCliRunner CreateRunner(ParseResult parseResult) =>
-        new(new ProcessRunner(), new CiliumCliOptions(CiliumCliLocator.Locate(parseResult.GetValue(Cilium)))
+    /// <summary>The CLI the command line names or the machine has; with --install-cilium-cli, the pinned release downloaded when there is none.</summary>
+    public async Task<CiliumCliRunner> CreateRunnerAsync(ParseResult parseResult, TextWriter progress, CancellationToken cancellationToken)
+    {
+        string path;
+        try
+        {
+            path = CiliumCliLocator.Locate(parseResult.GetValue(Cilium));
+        }
+        catch (CiliumCliNotFoundException) when (parseResult.GetValue(InstallCiliumCli) && parseResult.GetValue(Cilium) is null)
+        {
+            using var http = new HttpClient();
+            path = await new CiliumCliInstaller(http).InstallAsync(CiliumCliRelease.Pinned(), CiliumCliLocator.ProjectLocalPath,
+                Environment.GetEnvironmentVariable(CiliumCliRelease.Sha256Variable) is { Length: > 0 } pinned ? pinned : null,
+                progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new(new ProcessRunner(), new CiliumCliOptions(path)
         {
             Timeout = TimeSpan.FromSeconds(parseResult.GetValue(TimeoutSeconds)),
         });
+    }
 
     public PlanContext CreatePlanContext(ParseResult parseResult, IReadOnlyList<ChartDirectory> charts, string cliVersion) =>
         new(new ProfileLibrary(parseResult.GetValue(Templates) ?? DefaultTemplatesDirectory), charts,
@@ -187,12 +209,24 @@ public sealed class RenderSession
         {
             try
             {
-                runner = environment.CreateRunner(parseResult);
+                runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
                 cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or ProcessRunException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return null;
+            }
+            catch (CiliumCliInstallException e)
+            {
+                await stderr.WriteLineAsync($"error: the Cilium CLI could not be installed: {e.Message}").ConfigureAwait(false);
+                if (e.Offline)
+                {
+                    await stderr.WriteLineAsync(
+                        "Without internet access, provide the Cilium CLI yourself (--cilium PATH or CILIUM_CLI) and, for offline renders, " +
+                        $"the unpacked Cilium chart (--chart-directory DIR, the folder holding Chart.yaml, or {RenderEnvironmentOptions.ChartDirectoryVariable}).").ConfigureAwait(false);
+                }
+
                 return null;
             }
         }

@@ -1,12 +1,22 @@
 namespace CapiCiliumAddon.Rendering.CiliumCli;
 
-/// <summary>Finds the Cilium CLI: an explicit path, then $CILIUM_CLI, then `cilium` on PATH.</summary>
+/// <summary>
+/// Finds the Cilium CLI: an explicit path, then $CILIUM_CLI, then `cilium` on PATH, then the pinned release installed
+/// project-locally by <c>--install-cilium-cli</c> (<see cref="ProjectLocalDirectory"/> below the current directory).
+/// </summary>
 public static class CiliumCliLocator
 {
     public const string EnvironmentVariable = "CILIUM_CLI";
 
+    /// <summary>Where <c>--install-cilium-cli</c> puts the pinned release, relative to the current directory.</summary>
+    public const string ProjectLocalDirectory = ".tools/cilium-cli";
+
     public const string HowToInstall =
-        "install it with hack/install-cilium-cli.sh (pinned version, checksum verified), or pass --cilium PATH, or set CILIUM_CLI";
+        "pass --install-cilium-cli to download the pinned release (checksum verified) into " + ProjectLocalDirectory +
+        ", or pass --cilium PATH, or set CILIUM_CLI";
+
+    /// <summary>The pinned release's binary below <see cref="ProjectLocalDirectory"/>.</summary>
+    public static string ProjectLocalPath => Path.GetFullPath(Path.Combine(ProjectLocalDirectory, CiliumCliRelease.PinnedVersion, "cilium"));
 
     public static string Locate(string? explicitPath, Func<string, string?>? getEnvironment = null)
     {
@@ -28,6 +38,11 @@ public static class CiliumCliLocator
             {
                 return candidate;
             }
+        }
+
+        if (File.Exists(ProjectLocalPath))
+        {
+            return ProjectLocalPath;
         }
 
         throw new CiliumCliNotFoundException($"the Cilium CLI was not found on PATH; {HowToInstall}");

@@ -114,7 +114,7 @@ public class CiliumCliRunnerTests
     {
         var error = Assert.Throws<CiliumCliNotFoundException>(() => CiliumCliLocator.Locate(null, name => name == "PATH" ? _temp.Path : null));
 
-        Assert.That(error!.Message, Does.Contain("hack/install-cilium-cli.sh").And.Contain("--cilium").And.Contain("CILIUM_CLI"));
+        Assert.That(error!.Message, Does.Contain("--install-cilium-cli").And.Contain("--cilium").And.Contain("CILIUM_CLI"));
     }
 
     [Test]
