@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using CapiCiliumAddon.Cli.Commands;
 
 namespace CapiCiliumAddon.Cli;
@@ -22,13 +24,27 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        ListCommandsBySummary(root);
         return root;
     }
+
+    /// <summary>
+    /// A command's description starts with a one-line summary; `capi-cilium --help` lists each command with that line
+    /// alone, and the rest (rules, exit codes) appears in the command's own --help.
+    /// </summary>
+    private static void ListCommandsBySummary(RootCommand root)
+    {
+        var help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new RootHelpAction((SynchronousCommandLineAction)help.Action!);
+    }
+
+    public static string Summary(Command command) => (command.Description ?? "").Split('\n', 2)[0].Trim();
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var parseResult = Build().Parse(args);
-        if (parseResult.Errors.Count > 0)
+        // --help answers even when the rest of the command line is incomplete (`capi-cilium render --help`).
+        if (parseResult.Errors.Count > 0 && parseResult.Action is not RootHelpAction)
         {
             foreach (var parseError in parseResult.Errors)
             {
@@ -41,5 +57,37 @@ public static class CliApp
 
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>The root's help as a table of contents (one line per command); any command's own help as the library writes it.</summary>
+internal sealed class RootHelpAction(SynchronousCommandLineAction commandHelp) : SynchronousCommandLineAction
+{
+    public override int Invoke(ParseResult parseResult)
+    {
+        if (parseResult.CommandResult.Command is not RootCommand root)
+        {
+            return commandHelp.Invoke(parseResult);
+        }
+
+        var output = parseResult.InvocationConfiguration.Output;
+        var width = root.Subcommands.Max(c => c.Name.Length) + 2;
+        output.WriteLine(root.Description);
+        output.WriteLine();
+        output.WriteLine($"Usage: {root.Name} <command> [options]");
+        output.WriteLine();
+        output.WriteLine("Commands:");
+        foreach (var command in root.Subcommands.Where(c => !c.Hidden))
+        {
+            output.WriteLine($"  {command.Name.PadRight(width)}{CliApp.Summary(command)}");
+        }
+
+        output.WriteLine();
+        output.WriteLine("Options:");
+        output.WriteLine($"  {"-h, --help".PadRight(width)}Show this list; after a command, that command's options, rules and exit codes");
+        output.WriteLine($"  {"--version".PadRight(width)}Show the version");
+        output.WriteLine();
+        output.WriteLine($"Run '{root.Name} <command> --help' for more about a command.");
+        return 0;
     }
 }

@@ -44,6 +44,8 @@ public static class BenchCommand
         // `--workers` reads better for a benchmark; it IS render's --parallelism, so the batch is configured the same way.
         environment.Parallelism.Aliases.Add("--workers");
         var command = new Command("bench", """
+            Measure render time and memory against the Cilium CLI's own time.
+
             Measure `render` end to end: generate N ready Clusters (distinct names, 10.x endpoints and pod CIDRs),
             render them through the same session, batch renderer and writer as `render` with the given Cilium CLI,
             and print wall time, renders/s, the ideal N*t_cli/W and the ratio to it, and the peak working set.

@@ -38,6 +38,8 @@ public static class BumpCommand
         };
         var environment = new RenderEnvironmentOptions();
         var command = new Command("bump", $"""
+            Move Clusters to a new Cilium version and summarise what changes.
+
             Re-render every Cluster labelled cni: cilium at Cilium --to and write the tree like `render`. Clusters pinned
             by {AddonKeys.CiliumVersionAnnotation} keep their pin (their files are not touched) unless --include-pinned.
             Prints the Clusters changed, unchanged, pinned and skipped, the images old → new, the chart values known to

@@ -26,6 +26,8 @@ public static class CheckCommand
         };
         var environment = new RenderEnvironmentOptions();
         var command = new Command("check", """
+            Check that committed files are what render would write now.
+
             Check that the committed files are what `render` would write now: re-render every Cluster labelled
             cni: cilium in memory (nothing is written) and compare with the tree byte for byte. Reports, per Cluster,
             stale files (with what differs), missing files, orphaned files (generated files of a Cluster that is gone,

@@ -24,6 +24,8 @@ public static class ControllerCommand
         var logFormat = new Option<string>("--log-format") { Description = "text or json (one structured line per event).", DefaultValueFactory = _ => "text" };
         logFormat.AcceptOnlyFromAmong("text", "json");
         var command = new Command("controller", $"""
+            Run the controller that keeps labelled Clusters supplied with Cilium.
+
             Watch Clusters labelled {AddonKeys.CniLabel}: {AddonKeys.CniLabelValue} and keep each supplied with a ConfigMap and an ApplyOnce
             ClusterResourceSet (server-side apply, owned by the Cluster). Clusters without an endpoint get an Event and
             are rendered as soon as it appears; unchanged inputs are never re-rendered; objects of our names that we do

@@ -37,9 +37,10 @@ public static class DiffCommand
 
         var command = new Command(
             "diff",
-            "Compare two Cilium renderings object by object: image and version changes first, then removed, added and "
+            "Compare two renders object by object, for reviewers.\n\n"
+            + "Image and version changes come first, then removed, added and "
             + "changed objects with their changed fields. Objects embedded in ConfigMap/Secret data values are compared "
-            + "as objects; quoting and formatting differences are ignored. "
+            + "as objects; quoting and formatting differences are ignored.\n\n"
             + "Exit codes: 0 = no differences, 1 = differences found, 2 = error (missing path, unparsable YAML).")
         {
             oldArgument,

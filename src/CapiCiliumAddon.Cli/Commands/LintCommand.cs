@@ -46,9 +46,10 @@ public static class LintCommand
         };
 
         var description = new StringBuilder(
-            "Check Cilium renders, capi-cilium output trees, Helm values and Cluster API objects for values the Cilium version "
-            + "at hand removed, and for settings that break a cluster at bootstrap. Exit codes: 0 = no errors (warnings alone "
-            + "are fine), 1 = errors found, 2 = usage error or unreadable input.\nRules:");
+            "Find Cilium settings that break a cluster, in manifests, values and Cluster objects.\n\n"
+            + "Checks Cilium renders, capi-cilium output trees, Helm values and Cluster API objects for values the Cilium version "
+            + "at hand removed, and for settings that break a cluster at bootstrap.\n\n"
+            + "Exit codes: 0 = no errors (warnings alone are fine), 1 = errors found, 2 = usage error or unreadable input.\n\nRules:");
         foreach (var rule in LintRules.All)
         {
             description.Append($"\n  {rule.Id}: {rule.Summary}");

@@ -27,6 +27,8 @@ public static class RenderCommand
         };
         var environment = new RenderEnvironmentOptions();
         var command = new Command("render", """
+            Render Cilium per labelled Cluster into a ConfigMap and an ApplyOnce ClusterResourceSet.
+
             Render bootstrap-safe Cilium for each Cluster labelled cni: cilium: run `cilium install --dry-run` offline,
             check the output, and write a ConfigMap with the manifest plus an ApplyOnce ClusterResourceSet that
             selects only that Cluster. Runs are byte-for-byte reproducible.

@@ -12,6 +12,8 @@ public static class StatusCommand
     {
         var kubernetes = new KubernetesOptions();
         var command = new Command("status", """
+            List labelled Clusters of a management cluster and the state of their Cilium.
+
             List every Cluster labelled cni: cilium with its control plane endpoint, the Cilium version of its
             ClusterResourceSet, its state (waiting-for-endpoint, invalid, pending, rendered, foreign) and whether
             Cluster API has applied the CRS (from the ClusterResourceSetBinding). Under ApplyOnce, an applied CRS is
