@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Runtime.CompilerServices;
 using CapiCiliumAddon.Cli.Commands;
+using CapiCiliumAddon.Rendering;
+using CapiCiliumAddon.Rendering.Addons;
+using CapiCiliumAddon.Rendering.Manifests;
+using CapiCiliumAddon.Rendering.Output;
 using NUnit.Framework;
 
 namespace CapiCiliumAddon.Cli.Tests;
@@ -47,6 +51,30 @@ public sealed class DiffCommandTests
         Assert.That(error, Is.Empty);
         Assert.That(exit, Is.EqualTo(DiffCommand.ExitDifferences));
         CapiCiliumAddon.Testing.Golden.AssertMatches(output, golden);
+    }
+
+    [Test]
+    public async Task TwoOfOurOwnOutputTreesDiffWithoutWarningsAboutTheirKustomization()
+    {
+        foreach (var (side, version) in new[] { ("old", "1.18"), ("new", "1.20") })
+        {
+            var manifest = RenderedManifest.Parse(File.ReadAllText(Recording($"baremetal-native-bgp-{version}")), "metal3/capi-1").Manifest!;
+            var objects = AddonObjectsBuilder.Build(new AddonIdentity("metal3", "capi-1", AddonKeys.SelectorLabelFor("capi-1")),
+                manifest, new Dictionary<string, string>(), AddonLimits.Default);
+            var folder = Path.Combine(_temp, side, "metal3", "capi-1");
+            Directory.CreateDirectory(folder);
+            foreach (var (name, content) in ManifestTree.Files(objects))
+            {
+                File.WriteAllText(Path.Combine(folder, name), content);
+            }
+        }
+
+        var (exit, output, error) = await Run(Path.Combine(_temp, "old"), Path.Combine(_temp, "new"));
+
+        Assert.That(File.Exists(Path.Combine(_temp, "new", "metal3", "capi-1", ManifestTree.KustomizationFileName)), Is.True);
+        Assert.That(error, Is.Empty);
+        Assert.That(exit, Is.EqualTo(DiffCommand.ExitDifferences));
+        Assert.That(output, Does.Contain("Role kube-system/cilium-operator-ztunnel"));
     }
 
     [Test]

@@ -44,12 +44,48 @@ public static partial class AddonNames
     ];
 
     /// <summary>
-    /// The data key of the <paramref name="applyOrder"/>-th object (1-based, across all parts):
-    /// <c>NNN-&lt;kind&gt;-&lt;name&gt;.yaml</c>. A ClusterResourceSet applies a resource's keys in sorted order,
-    /// so the zero-padded number IS the apply order.
+    /// The order in which Helm installs kinds (Helm 4's <c>releaseutil.InstallOrder</c>, which the Cilium CLI's own
+    /// rendering follows): each kind comes after the kinds it may depend on. Kinds not listed come last.
     /// </summary>
-    public static string DataKey(int applyOrder, string kind, string name) =>
-        $"{applyOrder.ToString("D3", CultureInfo.InvariantCulture)}-{Sanitise(kind.ToLowerInvariant())}-{Sanitise(name)}.yaml";
+    public static readonly IReadOnlyList<string> InstallOrder =
+    [
+        "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
+        "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
+        "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
+        "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
+        "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
+        "IngressClass", "Ingress", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    ];
+
+    /// <summary>The rank of kinds missing from <see cref="InstallOrder"/>: after all of them, then by kind name, as Helm does.</summary>
+    public const int UnlistedKindRank = 99;
+
+    /// <summary>
+    /// The data key of an object: <c>RR-&lt;kind&gt;-[&lt;namespace&gt;.]&lt;name&gt;.yaml</c>, where RR is the kind's
+    /// rank in <see cref="InstallOrder"/>. A ClusterResourceSet applies a resource's keys in sorted order, so sorted keys
+    /// are a dependency-safe apply order; and since a key depends only on its own object, adding or removing an object
+    /// renames no other key, so a version bump's diff shows just the objects that changed. Namespaces hold no '.', so
+    /// the namespace prefix is unambiguous.
+    /// </summary>
+    public static string DataKey(string kind, string? @namespace, string name)
+    {
+        var rank = IndexOf(InstallOrder, kind) is var index and >= 0 ? index : UnlistedKindRank;
+        var scope = string.IsNullOrEmpty(@namespace) ? "" : $"{Sanitise(@namespace)}.";
+        return $"{rank.ToString("D2", CultureInfo.InvariantCulture)}-{Sanitise(kind.ToLowerInvariant())}-{scope}{Sanitise(name)}.yaml";
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i], item, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>Replaces every character a ConfigMap key may not hold (<c>[-._a-zA-Z0-9]</c>) with '-'.</summary>
     public static string Sanitise(string s)

@@ -50,14 +50,18 @@ public static class AddonObjectsBuilder
             problems.Add(Problem.Error(subject, "manifest", "The render holds no objects; nothing to ship."));
         }
 
-        // Secrets never go into a ConfigMap: they are applied after every ConfigMap, so they are numbered last.
-        var plain = manifest.Objects.Where(o => !IsSecret(o)).ToList();
+        // Sorted keys are the apply order within each part, and parts are filled in key order, so the
+        // ClusterResourceSet applies objects in install order across parts too. Secrets never go into a ConfigMap:
+        // they ship in Secret parts, which the ClusterResourceSet lists after every ConfigMap.
         var secrets = manifest.Objects.Where(IsSecret).ToList();
-        var entries = new List<(string Key, RenderedObject Obj)>();
-        var order = 0;
-        foreach (var o in plain.Concat(secrets))
+        var entries = manifest.Objects
+            .Select(o => (Key: AddonNames.DataKey(o.Kind, o.Namespace, o.Name), Obj: o))
+            .OrderBy(e => e.Key, StringComparer.Ordinal)
+            .ToList();
+        foreach (var duplicate in entries.GroupBy(e => e.Key, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
-            entries.Add((AddonNames.DataKey(++order, o.Kind, o.Name), o));
+            problems.Add(Problem.Error(duplicate.First().Obj.Subject, "metadata.name",
+                $"{string.Join(" and ", duplicate.Select(e => e.Obj.Subject))} share the data key {duplicate.Key}; a ClusterResourceSet would apply only one of them."));
         }
 
         var withKeys = HubbleCertificates.SecretsWithPrivateKeys(manifest);

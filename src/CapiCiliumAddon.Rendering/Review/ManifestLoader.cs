@@ -106,6 +106,12 @@ public static class ManifestLoader
             }
             var line = (int)root.Start.Line;
             var map = YamlTree.Convert(root) as YMap;
+            if (map is not null && IsKustomizeFile(map))
+            {
+                // A kustomization.yaml (ours lists the files of a Cluster folder) builds objects; it is not one.
+                continue;
+            }
+
             if (map is not null && TryIdentity(map, "", out var identity))
             {
                 if (identity.Kind.EndsWith("List", StringComparison.Ordinal) && map.Get("items") is YSeq listItems)
@@ -233,6 +239,10 @@ public static class ManifestLoader
         }
         return roots.Count > 0;
     }
+
+    private static bool IsKustomizeFile(YMap map) =>
+        map.GetText("apiVersion")?.StartsWith("kustomize.config.k8s.io/", StringComparison.Ordinal) == true
+        && map.GetText("kind") is "Kustomization" or "Component";
 
     private static bool TryIdentity(YMap map, string scope, out ObjectIdentity identity)
     {

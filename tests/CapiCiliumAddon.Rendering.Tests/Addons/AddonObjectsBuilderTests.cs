@@ -45,17 +45,18 @@ public class AddonObjectsBuilderTests
     }
 
     [TestCaseSource(typeof(Recordings), nameof(Recordings.BareMetal))]
-    public void ConfigMap_holds_every_object_verbatim_under_keys_in_apply_order(string recording)
+    public void ConfigMap_holds_every_object_verbatim_under_its_own_key(string recording)
     {
         var manifest = Prepared(recording);
-        var result = BuildOk(recording);
-        var data = Data(result.Objects[0]);
+        var data = Data(BuildOk(recording).Objects[0]);
 
-        Assert.That(data.Select(kv => kv.Value!.GetValue<string>()), Is.EqualTo(manifest.Objects.Select(o => o.Text)));
-        Assert.That(data.Select(kv => kv.Key), Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal));
-        Assert.That(data.First().Key, Is.EqualTo("001-namespace-cilium-secrets.yaml"));
-        Assert.That(data.Select(kv => kv.Key), Has.Some.EqualTo($"{manifest.Objects.Count:D3}-" +
-            (recording.EndsWith("1.20", StringComparison.Ordinal) ? "cronjob-hubble-generate-certs.yaml" : "job-hubble-generate-certs-bootstrap.yaml")).Or.Some.Contains("-job-"));
+        Assert.That(data.Select(kv => kv.Key), Is.EquivalentTo(manifest.Objects.Select(o => AddonNames.DataKey(o.Kind, o.Namespace, o.Name))));
+        foreach (var o in manifest.Objects)
+        {
+            Assert.That(data[AddonNames.DataKey(o.Kind, o.Namespace, o.Name)]!.GetValue<string>(), Is.EqualTo(o.Text), o.Subject);
+        }
+
+        Assert.That(data.First().Key, Is.EqualTo("01-namespace-cilium-secrets.yaml"));
         Assert.That(data.Select(kv => kv.Key).All(AddonNames.IsValidDataKey));
     }
 
@@ -106,7 +107,7 @@ public class AddonObjectsBuilderTests
         var secret = result.Objects[1];
         Assert.That(secret.Json["type"]!.GetValue<string>(), Is.EqualTo("addons.cluster.x-k8s.io/resource-set"));
         var secretData = Data(secret);
-        Assert.That(secretData.Select(kv => kv.Key), Is.EqualTo(new[] { "024-secret-cilium-ca.yaml", "025-secret-hubble-server-certs.yaml" }));
+        Assert.That(secretData.Select(kv => kv.Key), Is.EqualTo(new[] { "08-secret-kube-system.cilium-ca.yaml", "08-secret-kube-system.hubble-server-certs.yaml" }));
         Assert.That(secretData.Select(kv => Encoding.UTF8.GetString(Convert.FromBase64String(kv.Value!.GetValue<string>()))),
             Is.EqualTo(manifest.Objects.Where(o => o.Kind == "Secret").Select(o => o.Text)));
 
@@ -137,8 +138,7 @@ public class AddonObjectsBuilderTests
         var keys = configMaps.SelectMany(c => Data(c).Select(kv => kv.Key)).ToList();
         Assert.That(keys, Has.Count.EqualTo(manifest.Objects.Count));
         Assert.That(keys, Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal));
-        Assert.That(keys.Select(k => k[..3]), Is.EqualTo(Enumerable.Range(1, keys.Count).Select(i => i.ToString("D3"))));
-        Assert.That(configMaps.SelectMany(c => Data(c).Select(kv => kv.Value!.GetValue<string>())), Is.EqualTo(manifest.Objects.Select(o => o.Text)));
+        Assert.That(keys, Is.EquivalentTo(manifest.Objects.Select(o => AddonNames.DataKey(o.Kind, o.Namespace, o.Name))), "each object once, across parts");
 
         foreach (var c in configMaps)
         {
@@ -199,13 +199,46 @@ public class AddonObjectsBuilderTests
         Assert.That(a, Does.Not.Contain("\r"));
     }
 
-    [TestCase("Cluster", "capi-1", 1, "001-cluster-capi-1.yaml")]
-    [TestCase("ClusterRoleBinding", "system:cilium", 12, "012-clusterrolebinding-system-cilium.yaml")]
-    [TestCase("Role", "a/b c", 100, "100-role-a-b-c.yaml")]
-    public void Data_keys_are_numbered_and_sanitised(string kind, string name, int order, string key)
+    [TestCase("Namespace", null, "cilium-secrets", "01-namespace-cilium-secrets.yaml")]
+    [TestCase("ClusterRoleBinding", null, "system:cilium", "17-clusterrolebinding-system-cilium.yaml")]
+    [TestCase("Role", "cilium-secrets", "a/b c", "19-role-cilium-secrets.a-b-c.yaml")]
+    [TestCase("Job", "kube-system", "hubble-generate-certs-db903e35d6", "31-job-kube-system.hubble-generate-certs-db903e35d6.yaml")]
+    [TestCase("CiliumBGPClusterConfig", null, "bgp", "99-ciliumbgpclusterconfig-bgp.yaml")]
+    public void Data_keys_rank_the_kind_by_install_order_then_name_the_object(string kind, string? ns, string name, string key)
     {
-        Assert.That(AddonNames.DataKey(order, kind, name), Is.EqualTo(key));
+        Assert.That(AddonNames.DataKey(kind, ns, name), Is.EqualTo(key));
         Assert.That(AddonNames.IsValidDataKey(key), Is.True);
+    }
+
+    [TestCase("baremetal-native-bgp-1.17")]
+    [TestCase("baremetal-native-bgp-1.20")]
+    public void Sorted_data_keys_apply_objects_in_the_order_the_chart_installs_their_kinds(string recording)
+    {
+        var manifest = Prepared(recording);
+        var chartKindOrder = manifest.Objects.Where(o => o.Origin == ObjectOrigin.Chart).Select(o => o.Kind).Distinct().ToList();
+
+        var keys = BuildOk(recording).Objects.Single(o => o.Kind == "ConfigMap").Json["data"]!.AsObject().Select(kv => kv.Key).ToList();
+
+        Assert.That(keys, Is.Ordered.Using((IComparer<string>)StringComparer.Ordinal));
+        var keyKindOrder = keys.Select(k => manifest.Objects.Single(o => AddonNames.DataKey(o.Kind, o.Namespace, o.Name) == k))
+            .Where(o => o.Origin == ObjectOrigin.Chart).Select(o => o.Kind).Distinct().ToList();
+        Assert.That(keyKindOrder, Is.EqualTo(chartKindOrder));
+    }
+
+    [Test]
+    public void Adding_an_object_renames_no_other_data_key()
+    {
+        var older = BuildOk("baremetal-native-bgp-1.18").Objects.Single(o => o.Kind == "ConfigMap").Json["data"]!.AsObject().Select(kv => kv.Key).ToHashSet();
+        var newer = BuildOk("baremetal-native-bgp-1.20").Objects.Single(o => o.Kind == "ConfigMap").Json["data"]!.AsObject().Select(kv => kv.Key).ToHashSet();
+
+        // 1.20 adds the ztunnel Role and RoleBinding and the content-named Job, and drops the 1.18 bootstrap Job.
+        Assert.That(newer.Except(older), Is.EquivalentTo(new[]
+        {
+            "19-role-kube-system.cilium-operator-ztunnel.yaml",
+            "21-rolebinding-kube-system.cilium-operator-ztunnel.yaml",
+            "31-job-kube-system.hubble-generate-certs-db903e35d6.yaml",
+        }));
+        Assert.That(older.Except(newer), Is.EqualTo(new[] { "31-job-kube-system.hubble-generate-certs-bootstrap.yaml" }));
     }
 
     [Test]
