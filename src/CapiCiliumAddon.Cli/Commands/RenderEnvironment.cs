@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Reflection;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
@@ -37,7 +36,7 @@ public sealed class RenderEnvironmentOptions
 
     public Option<string?> Templates { get; } = new("--templates")
     {
-        Description = "Folder of profile templates (<name>.yaml.hbs). Default: the templates shipped with capi-cilium.",
+        Description = "Folder of profile templates (<name>.yaml.scriban). Default: the templates shipped with capi-cilium.",
     };
 
     public Option<int> Parallelism { get; } = new("--parallelism")
@@ -117,7 +116,7 @@ public sealed class RenderEnvironmentOptions
     }
 
     public CiliumCliRunner CreateRunner(ParseResult parseResult) =>
-        new(new ProcessRunner(), new CiliumCliOptions(CiliumCliLocator.Locate(parseResult.GetValue(Cilium)))
+        new(new CiliumCliOptions(CiliumCliLocator.Locate(parseResult.GetValue(Cilium)))
         {
             Timeout = TimeSpan.FromSeconds(parseResult.GetValue(TimeoutSeconds)),
         });
@@ -190,7 +189,7 @@ public sealed class RenderSession
                 runner = environment.CreateRunner(parseResult);
                 cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or ProcessRunException)
+            catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or CommandRunException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return null;
