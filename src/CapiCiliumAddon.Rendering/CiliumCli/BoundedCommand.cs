@@ -23,6 +23,7 @@ public static class BoundedCommand
     /// <summary>
     /// The child sees exactly <paramref name="environment"/>. CliWrap starts from this process's environment and only
     /// adds to it; a variable set to null is removed, so every inherited variable not in the list is set to null.
+    /// The inherited variables are read here: build the command right before running it.
     /// </summary>
     public static Command WithExactEnvironment(this Command command, IReadOnlyDictionary<string, string> environment) =>
         command.WithEnvironmentVariables(variables =>
