@@ -6,7 +6,6 @@ using CapiCiliumAddon.Controller;
 using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Controller.Tests.Fakes;
 using CapiCiliumAddon.Kubernetes;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Planning;
@@ -55,7 +54,7 @@ internal static class ControllerRestart
         }
 
         var fake = new FakeKubernetesClient();
-        var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(cilium));
+        var runner = new CiliumCliRunner(new CiliumCliOptions(cilium));
         var cliVersion = await runner.GetVersionAsync(CancellationToken.None);
         var options = new ControllerOptions { Workers = workers, LabelSelector = "cni=cilium", Identity = "bench-0" };
         Console.WriteLine($"restart: {clusters} Cluster(s), {workers} worker(s), {Environment.ProcessorCount} processor(s), cilium {cilium}");

@@ -2,7 +2,6 @@ using System.CommandLine;
 using CapiCiliumAddon.Controller;
 using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Kubernetes;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
@@ -68,7 +67,7 @@ public static class ControllerCommand
                 await host.RunAsync(cancellationToken).ConfigureAwait(false);
                 return CliApp.Success;
             }
-            catch (Exception e) when (e is ChartDirectoryException or CiliumCliNotFoundException or CiliumCliInstallException or CiliumCliException or ProcessRunException
+            catch (Exception e) when (e is ChartDirectoryException or CiliumCliNotFoundException or CiliumCliInstallException or CiliumCliException or CommandRunException
                 or KubernetesApiException or KubernetesConnectionException or KubeConfigException or ArgumentException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Reflection;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
@@ -42,7 +41,7 @@ public sealed class RenderEnvironmentOptions
 
     public Option<string?> Templates { get; } = new("--templates")
     {
-        Description = "Folder of profile templates (<name>.yaml.hbs). Default: the templates shipped with capi-cilium.",
+        Description = "Folder of profile templates (<name>.yaml.scriban). Default: the templates shipped with capi-cilium.",
     };
 
     public Option<int> Parallelism { get; } = new("--parallelism")
@@ -138,7 +137,7 @@ public sealed class RenderEnvironmentOptions
                 progress, cancellationToken).ConfigureAwait(false);
         }
 
-        return new(new ProcessRunner(), new CiliumCliOptions(path)
+        return new(new CiliumCliOptions(path)
         {
             Timeout = TimeSpan.FromSeconds(parseResult.GetValue(TimeoutSeconds)),
         });
@@ -212,7 +211,7 @@ public sealed class RenderSession
                 runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
                 cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or ProcessRunException)
+            catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or CommandRunException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return null;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.Planning;
+using CliWrap;
 
 namespace CapiCiliumAddon.Rendering.CiliumCli;
 
@@ -17,7 +17,7 @@ public sealed record CiliumCliOptions(string CliPath)
 public sealed record CliRenderResult(string? Manifest, Problem? Failure, TimeSpan Duration);
 
 /// <summary>Runs the Cilium CLI hermetically, one private work directory per call.</summary>
-public sealed partial class CiliumCliRunner(IProcessRunner processes, CiliumCliOptions options)
+public sealed partial class CiliumCliRunner(CiliumCliOptions options)
 {
     public string CliPath => options.CliPath;
 
@@ -25,7 +25,16 @@ public sealed partial class CiliumCliRunner(IProcessRunner processes, CiliumCliO
     public async Task<string> GetVersionAsync(CancellationToken cancellationToken)
     {
         using var work = WorkDirectory.Create();
-        var result = await RunAsync(CiliumCliInvocation.VersionArguments(), work.Path, cancellationToken).ConfigureAwait(false);
+        CommandOutput result;
+        try
+        {
+            result = await RunAsync(CiliumCliInvocation.VersionArguments(), work.Path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CommandTimeoutException or CommandOutputLimitException)
+        {
+            throw new CiliumCliException($"`{options.CliPath} version --client` failed: {e.Message}");
+        }
+
         var match = result.ExitCode == 0 ? CliVersionLine().Match(result.StandardOutput) : Match.Empty;
         if (!match.Success)
         {
@@ -65,37 +74,34 @@ public sealed partial class CiliumCliRunner(IProcessRunner processes, CiliumCliO
 
             return new CliRenderResult(result.StandardOutput, null, result.Duration);
         }
-        catch (ProcessTimeoutException)
+        catch (CommandTimeoutException)
         {
             return new CliRenderResult(null, Problem.Error(subject, "cilium install --dry-run",
                 $"the Cilium CLI did not finish within {options.Timeout.TotalSeconds:0} s and was killed",
                 "a render without --chart-directory may be trying to download a chart; pass an unpacked chart"), options.Timeout);
         }
-        catch (ProcessOutputLimitException e)
+        catch (CommandOutputLimitException e)
         {
             return new CliRenderResult(null, Problem.Error(subject, "cilium install --dry-run",
                 $"the Cilium CLI printed more than {options.MaxOutputBytes / (1024 * 1024)} MiB and was killed ({e.Message})"), TimeSpan.Zero);
         }
     }
 
-    private async Task<ProcessResult> RunAsync(IReadOnlyList<string> arguments, string workDirectory, CancellationToken cancellationToken)
+    private async Task<CommandOutput> RunAsync(IReadOnlyList<string> arguments, string workDirectory, CancellationToken cancellationToken)
     {
         File.WriteAllText(Path.Combine(workDirectory, CiliumCliInvocation.KubeconfigFileName), CiliumCliInvocation.Kubeconfig());
         var environment = CiliumCliInvocation.Environment(workDirectory, System.Environment.GetEnvironmentVariable("PATH"));
         Directory.CreateDirectory(environment["HOME"]);
         Directory.CreateDirectory(environment["TMPDIR"]);
-        var spec = new ProcessSpec(options.CliPath, arguments)
-        {
-            WorkingDirectory = workDirectory,
-            Environment = environment,
-            Timeout = options.Timeout,
-            MaxOutputBytes = options.MaxOutputBytes,
-        };
+        var command = Cli.Wrap(options.CliPath)
+            .WithArguments(arguments)
+            .WithWorkingDirectory(workDirectory)
+            .WithExactEnvironment(environment);
         try
         {
-            return await processes.RunAsync(spec, cancellationToken).ConfigureAwait(false);
+            return await BoundedCommand.ExecuteAsync(command, new CommandLimits(options.Timeout, options.MaxOutputBytes), cancellationToken).ConfigureAwait(false);
         }
-        catch (ProcessStartException e)
+        catch (CommandStartException e)
         {
             throw new CiliumCliNotFoundException($"{e.Message}; {CiliumCliLocator.HowToInstall}");
         }

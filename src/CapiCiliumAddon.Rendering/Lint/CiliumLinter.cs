@@ -41,6 +41,14 @@ public static partial class CiliumLinter
         ("cluster-name", "cluster.name"),
         ("bgp-announce-lb-ip", "bgp.announce.loadbalancerIP"),
         ("bgp-announce-pod-cidr", "bgp.announce.podCIDR"),
+        ("ipam", "ipam.mode"),
+        ("enable-ipv4", "ipv4.enabled"),
+        ("enable-ipv6", "ipv6.enabled"),
+        ("cluster-pool-ipv4-cidr", ValuesLint.ClusterPoolIpv4ListKey),
+        ("cluster-pool-ipv4-mask-size", ValuesLint.ClusterPoolIpv4MaskKey),
+        ("cluster-pool-ipv6-cidr", ValuesLint.ClusterPoolIpv6ListKey),
+        ("cluster-pool-ipv6-mask-size", ValuesLint.ClusterPoolIpv6MaskKey),
+        ("enable-l2-announcements", "l2announcements.enabled"),
     ];
 
     private static readonly ValueSource ManifestSource = new(SettingsLayer.ClusterFact, "rendered manifest");
@@ -267,6 +275,8 @@ public static partial class CiliumLinter
         "routingMode" or "autoDirectNodeRoutes" => LintRules.Routing,
         "ipv4NativeRoutingCIDR" or "ipv6NativeRoutingCIDR" => LintRules.NativeRoutingCidr,
         "cluster.name" => LintRules.ClusterName,
+        ValuesLint.ClusterPoolIpv4ListKey or ValuesLint.ClusterPoolIpv4MaskKey or ValuesLint.ClusterPoolIpv6ListKey or ValuesLint.ClusterPoolIpv6MaskKey => LintRules.ClusterPool,
+        "l2announcements.enabled" => LintRules.L2Announcements,
         _ => LintRules.RemovedValue,
     };
 

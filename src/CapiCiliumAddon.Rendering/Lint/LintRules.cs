@@ -11,6 +11,8 @@ public static class LintRules
     public const string NativeRoutingCidr = "native-routing-cidr";
     public const string Routing = "routing";
     public const string ClusterName = "cluster-name";
+    public const string ClusterPool = "cluster-pool";
+    public const string L2Announcements = "l2-announcements";
     public const string ImageVersions = "image-versions";
     public const string PrivateKey = "private-key";
     public const string EnvsubstBinPath = "envsubst-bin-path";
@@ -25,6 +27,8 @@ public static class LintRules
         new(NativeRoutingCidr, "routingMode=native with ipv4NativeRoutingCIDR (ipv4-native-routing-cidr) not covering the pod CIDR of the matching Cluster or --pod-cidr."),
         new(Routing, "routingMode neither native nor tunnel; autoDirectNodeRoutes with tunnel routing."),
         new(ClusterName, "cluster.name (cluster-name) over 32 characters or not lowercase alphanumerics and '-'."),
+        new(ClusterPool, "ipam.mode=cluster-pool with a pool (ipam.operator.clusterPoolIPv4PodCIDRList, cluster-pool-ipv4-cidr; IPv6 alike) that is not exactly the matching Cluster's pod CIDR, or a per-node mask size (clusterPoolIPv4MaskSize) not longer than the pool's prefix."),
+        new(L2Announcements, "l2announcements.enabled (enable-l2-announcements) without kube-proxy replacement."),
         new(ImageVersions, "agent (quay.io/cilium/cilium), operator (operator*) and relay (hubble-relay) images not all at one Cilium version."),
         new(PrivateKey, "a PEM private key in a ConfigMap, e.g. a Secret embedded in our ConfigMap (error), or in a Secret (warning; Hubble TLS method helm)."),
         new(EnvsubstBinPath, "a literal ${BIN_PATH} (Cilium's own shell variable) where envsubst would replace it: error with a Flux Kustomization using postBuild.substitute(From) among the inputs, warning in a file that is a clusterctl-style template (other ${VARS})."),

@@ -13,7 +13,17 @@ public sealed record ExpectedRender(
     bool KubeProxyReplacement,
     string IpamMode,
     string ClusterName,
-    string ChartVersion);
+    string ChartVersion)
+{
+    /// <summary>With cluster-pool IPAM: the IPv4 pool as cilium-config writes it (CIDRs joined by spaces), or null.</summary>
+    public string? ClusterPoolIpv4Cidrs { get; init; }
+
+    public string? ClusterPoolIpv4MaskSize { get; init; }
+
+    public string? ClusterPoolIpv6Cidrs { get; init; }
+
+    public string? ClusterPoolIpv6MaskSize { get; init; }
+}
 
 /// <summary>
 /// Checks a render against its plan. The CLI passes many bad values silently (DESIGN.md §3), so every
@@ -152,6 +162,22 @@ public static class RenderChecks
 
         Expect("kube-proxy-replacement", expected.KubeProxyReplacement ? "true" : "false", "Set kubeProxyReplacement=true or false (partial/strict/disabled are removed).");
         Expect("ipam", expected.IpamMode, "Set ipam.mode explicitly.");
+        if (expected.IpamMode == "cluster-pool")
+        {
+            const string poolFix = "The cluster-pool must be the Cluster's pod CIDR, with the planned block per node.";
+            foreach (var (key, value) in new[]
+            {
+                ("cluster-pool-ipv4-cidr", expected.ClusterPoolIpv4Cidrs), ("cluster-pool-ipv4-mask-size", expected.ClusterPoolIpv4MaskSize),
+                ("cluster-pool-ipv6-cidr", expected.ClusterPoolIpv6Cidrs), ("cluster-pool-ipv6-mask-size", expected.ClusterPoolIpv6MaskSize),
+            })
+            {
+                if (value is not null)
+                {
+                    Expect(key, value, poolFix);
+                }
+            }
+        }
+
         Expect("cluster-name", expected.ClusterName, "Set cluster.name explicitly (at most 32 lowercase alphanumerics and '-').");
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Addons;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Manifests;
@@ -57,6 +58,7 @@ public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits
     public static ExpectedRender Expected(RenderPlan plan, string chartVersion)
     {
         string? Value(string helmKey) => HelmValues.AsString(plan.Values[helmKey]?.Value);
+        string? Pool(string helmKey) => plan.Values[helmKey]?.Value is JsonArray cidrs ? string.Join(' ', cidrs.Select(HelmValues.AsString)) : Value(helmKey);
         return new ExpectedRender(
             plan.Endpoint.Host,
             plan.Endpoint.Port,
@@ -66,6 +68,13 @@ public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits
             Value("kubeProxyReplacement") == "true",
             Value("ipam.mode") ?? "cluster-pool",
             plan.CiliumClusterName,
-            chartVersion);
+            chartVersion)
+        {
+            // The chart writes a family's pool only while that family is enabled.
+            ClusterPoolIpv4Cidrs = Value("ipv4.enabled") == "false" ? null : Pool(ValuesLint.ClusterPoolIpv4ListKey),
+            ClusterPoolIpv4MaskSize = Value("ipv4.enabled") == "false" ? null : Value(ValuesLint.ClusterPoolIpv4MaskKey),
+            ClusterPoolIpv6Cidrs = Value("ipv6.enabled") == "true" ? Pool(ValuesLint.ClusterPoolIpv6ListKey) : null,
+            ClusterPoolIpv6MaskSize = Value("ipv6.enabled") == "true" ? Value(ValuesLint.ClusterPoolIpv6MaskKey) : null,
+        };
     }
 }

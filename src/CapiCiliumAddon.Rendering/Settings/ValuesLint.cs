@@ -32,6 +32,21 @@ public static class ValuesLint
 
     private static readonly CiliumVersion KubeProxyReplacementModesRemovedIn = new(1, 16, 0, null);
 
+    /// <summary>One address family of Cilium's cluster-pool IPAM: its Helm keys and the per-node block the chart uses when unset.</summary>
+    private sealed record ClusterPoolFamily(string Name, string ListKey, string MaskKey, int AddressBits, int? ChartDefaultMask, Func<ClusterFacts, IpCidr?> PodCidr);
+
+    public const string ClusterPoolIpv4ListKey = "ipam.operator.clusterPoolIPv4PodCIDRList";
+    public const string ClusterPoolIpv4MaskKey = "ipam.operator.clusterPoolIPv4MaskSize";
+    public const string ClusterPoolIpv6ListKey = "ipam.operator.clusterPoolIPv6PodCIDRList";
+    public const string ClusterPoolIpv6MaskKey = "ipam.operator.clusterPoolIPv6MaskSize";
+
+    private static readonly ClusterPoolFamily[] ClusterPoolFamilies =
+    [
+        // 24 is what a render without the key writes into cilium-config (recorded run minimal-1.18).
+        new("IPv4", ClusterPoolIpv4ListKey, ClusterPoolIpv4MaskKey, 32, 24, c => c.Ipv4PodCidr),
+        new("IPv6", ClusterPoolIpv6ListKey, ClusterPoolIpv6MaskKey, 128, null, c => c.Ipv6PodCidr),
+    ];
+
     /// <summary>
     /// Says where a value lives when the values did not come from Helm values at all (e.g. the lint reads them back
     /// from a rendered manifest's <c>cilium-config</c> and agent env): the Helm key in, the object and field out.
@@ -141,6 +156,17 @@ public static class ValuesLint
             CheckNativeRoutingCidr(values, "ipv6NativeRoutingCIDR", cluster.Ipv6PodCidr, where, problems);
         }
 
+        if (HelmValues.AsString(values["ipam.mode"]?.Value) == "cluster-pool" && cluster is not null)
+        {
+            CheckClusterPool(values, cluster, where, problems);
+        }
+
+        if (HelmValues.AsString(values["l2announcements.enabled"]?.Value) == "true" && !kprEnabled)
+        {
+            Error("l2announcements.enabled", "L2 announcements need kube-proxy replacement; without it no LoadBalancer IP is answered for",
+                "set kubeProxyReplacement=true, or announce over BGP instead");
+        }
+
         var clusterName = values["cluster.name"];
         if (clusterName is not null && !CiliumClusterName.IsValid(HelmValues.AsString(clusterName.Value) ?? ""))
         {
@@ -197,6 +223,58 @@ public static class ValuesLint
                 $"set {key} to {podCidr} or a block containing it"));
         }
     }
+
+    /// <summary>
+    /// The pool must be exactly the Cluster's pod CIDR: Cluster API gives that CIDR to the controller-manager as its
+    /// cluster CIDR, and pods addressed from anywhere else get addresses nobody routes. Each node's block must be longer
+    /// than the pool's prefix, or the pool holds one node's block at most.
+    /// </summary>
+    private static void CheckClusterPool(HelmValues values, ClusterFacts cluster, ValueLocator where, List<Problem> problems)
+    {
+        foreach (var family in ClusterPoolFamilies)
+        {
+            var enabled = family.Name == "IPv4"
+                ? HelmValues.AsString(values["ipv4.enabled"]?.Value) != "false"
+                : HelmValues.AsString(values["ipv6.enabled"]?.Value) == "true";
+            if (family.PodCidr(cluster) is not { } podCidr || !enabled)
+            {
+                continue;
+            }
+
+            var list = values[family.ListKey]?.Value;
+            var pool = PoolEntries(list);
+            if (pool is not [var only] || !IpCidr.TryParse(only, out var poolCidr) || poolCidr != podCidr)
+            {
+                var shown = list is null ? "unset (the chart's default pool)" : $"'{ClusterReader.Truncate(HelmValues.AsString(list) ?? "")}'";
+                var (at, field) = where(family.ListKey);
+                problems.Add(Problem.Error(at, field,
+                    $"{shown} is not the Cluster's {family.Name} pod CIDR {podCidr}: cluster-pool IPAM would give pods addresses from it, and the controller-manager's cluster CIDR is {podCidr}; addresses outside it are routed by nobody",
+                    $"set {family.ListKey} to [{podCidr}] (the cluster-pool profile does)"));
+                continue;
+            }
+
+            var maskValue = values[family.MaskKey]?.Value;
+            int? mask = maskValue is null
+                ? family.ChartDefaultMask
+                : int.TryParse(HelmValues.AsString(maskValue), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : -1;
+            if (mask is { } size && (size <= podCidr.PrefixLength || size > family.AddressBits))
+            {
+                var (at, field) = where(family.MaskKey);
+                var shownMask = maskValue is null ? $"unset (the chart's /{size})" : $"'{ClusterReader.Truncate(HelmValues.AsString(maskValue) ?? "")}'";
+                problems.Add(Problem.Error(at, field,
+                    $"{shownMask} is not a per-node block inside the /{podCidr.PrefixLength} pool: it must be a prefix length longer than {podCidr.PrefixLength} and at most {family.AddressBits}, or the pool holds one node's addresses at most",
+                    $"set {family.MaskKey} to {Math.Min(family.AddressBits, Math.Max(family.ChartDefaultMask ?? 120, podCidr.PrefixLength + 1))}"));
+            }
+        }
+    }
+
+    /// <summary>A Helm list of CIDRs, or the space-separated form cilium-config holds them in.</summary>
+    private static IReadOnlyList<string>? PoolEntries(JsonNode? value) => value switch
+    {
+        null => null,
+        JsonArray array => array.Select(HelmValues.AsString).Select(e => e ?? "").ToList(),
+        _ => (HelmValues.AsString(value) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries),
+    };
 
     private static bool IsServiceVip(IPAddress address, ClusterFacts? cluster) =>
         WellKnownServiceVips.Contains(address) || (cluster?.ServiceCidrs.Any(c => c.Contains(address)) ?? false);

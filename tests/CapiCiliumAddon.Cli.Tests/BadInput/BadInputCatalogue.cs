@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace CapiCiliumAddon.Cli.Tests.BadInput;
 
 /// <summary>
-/// The bad-input catalogue (issue 5, item 1), one row per case, read top to bottom. Every case renders the bad
+/// The bad-input catalogue, one row per case, read top to bottom. Every case renders the bad
 /// Cluster (metal3/broken, or a bad file) next to a good one (metal3/healthy, in good.yaml unless the row puts both in
 /// one file) and <see cref="BadInputCatalogueTests"/> checks: the exit code, a line naming the object and the field,
 /// nothing written for the bad Cluster (unless the row says it renders with a warning), and the good Cluster's files
@@ -221,6 +221,10 @@ public static class BadInputCatalogue
             Together(WithAnnotation($"{Hb}profile", "not-yaml"))),
         new("profile rendering a list", "profile", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}profile]",
             Together(WithAnnotation($"{Hb}profile", "a-list"))),
+        new("profile looping without end", "profile", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}profile]",
+            Together(WithAnnotation($"{Hb}profile", "endless-loop")), MessageContains: "iteration limit"),
+        new("profile still in the Handlebars format", "profile", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}profile]",
+            Together(WithAnnotation($"{Hb}profile", "handlebars")), MessageContains: "rename it to handlebars.yaml.scriban"),
         new("profile setting a removed value", "profile", Outcome.Refused, "metal3/broken", "values.tunnel",
             Together(WithAnnotation($"{Hb}profile", "removed-value"))),
 
@@ -241,11 +245,18 @@ public static class BadInputCatalogue
     /// <summary>The profile templates the profile rows refer to, written into the folder passed as --templates.</summary>
     public static readonly IReadOnlyDictionary<string, string> Templates = new Dictionary<string, string>
     {
-        ["unclosed-block"] = "{{#if cluster.name}}\nhubble:\n  enabled: true\n",
-        ["typo"] = "cluster:\n  id: {{cluster.nmae}}\n",
-        ["unknown-helper"] = "hubble:\n  enabled: {{shout cluster.name}}\n",
-        ["not-yaml"] = "hubble: [enabled: {{yaml cluster.name}}\n",
-        ["a-list"] = "- hubble\n- {{yaml cluster.name}}\n",
+        ["unclosed-block"] = "{{ if cluster.name }}\nhubble:\n  enabled: true\n",
+        ["typo"] = "cluster:\n  id: {{ cluster.nmae }}\n",
+        ["unknown-helper"] = "hubble:\n  enabled: {{ shout cluster.name }}\n",
+        ["not-yaml"] = "hubble: [enabled: {{ yaml cluster.name }}\n",
+        ["a-list"] = "- hubble\n- {{ yaml cluster.name }}\n",
         ["removed-value"] = "tunnel: vxlan\n",
+        ["endless-loop"] = "{{ while true }}\n# again\n{{ end }}\n",
+    };
+
+    /// <summary>Profiles still in the Handlebars format of earlier releases, written as &lt;name&gt;.yaml.hbs.</summary>
+    public static readonly IReadOnlyDictionary<string, string> HandlebarsTemplates = new Dictionary<string, string>
+    {
+        ["handlebars"] = "{{!-- written for an earlier release --}}\noperator:\n  replicas: 2\n",
     };
 }

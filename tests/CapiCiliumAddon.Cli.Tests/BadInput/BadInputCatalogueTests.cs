@@ -1,3 +1,4 @@
+using CapiCiliumAddon.Rendering.Settings;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Cli.Tests.BadInput;
@@ -32,7 +33,12 @@ public class BadInputCatalogueTests
         Directory.CreateDirectory(_templates);
         foreach (var (name, text) in BadInputCatalogue.Templates)
         {
-            File.WriteAllText(Path.Combine(_templates, name + ".yaml.hbs"), text);
+            File.WriteAllText(Path.Combine(_templates, name + ProfileLibrary.Extension), text);
+        }
+
+        foreach (var (name, text) in BadInputCatalogue.HandlebarsTemplates)
+        {
+            File.WriteAllText(Path.Combine(_templates, name + ProfileLibrary.HandlebarsExtension), text);
         }
 
         var clusters = _shared.Combine("reference-clusters");

@@ -1,7 +1,6 @@
 using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Controller.Tests.Fakes;
 using CapiCiliumAddon.Kubernetes;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Planning;
@@ -41,7 +40,7 @@ public sealed class RenderFaultTests
 
     private async Task<CoreClusterAddonRenderer> RealRenderer(string cli)
     {
-        var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(cli) { Timeout = TimeSpan.FromSeconds(20) });
+        var runner = new CiliumCliRunner(new CiliumCliOptions(cli) { Timeout = TimeSpan.FromSeconds(20) });
         var chart = ChartDirectory.Load(FakeChart.Create(_temp.Combine("chart"), "1.18.12"));
         var context = new PlanContext(new ProfileLibrary(null), [chart], null, await runner.GetVersionAsync(CancellationToken.None), "0.1.0");
         return new CoreClusterAddonRenderer(new RenderPlanner(context), new AddonRenderPipeline(runner));

@@ -7,7 +7,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Kubernetes;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
@@ -27,7 +26,7 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
 {
     public const string KubeConfigVariable = "E2E_KUBECONFIG";
 
-    /// <summary>The acceptance bound of issue 3 for every "gets ... within" check.</summary>
+    /// <summary>The bound every "gets ... within" check of the controller is held to.</summary>
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     private readonly List<(ResourceType Type, string Name)> created = [];
@@ -336,7 +335,7 @@ internal sealed class EndToEndRendering : IDisposable
             charts = [ChartDirectory.Load(FakeChart.Create(temp.Combine("chart"), "1.18.12"))];
         }
 
-        var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(cli));
+        var runner = new CiliumCliRunner(new CiliumCliOptions(cli));
         var cliVersion = await runner.GetVersionAsync(EndToEndEnvironment.Timeout(60));
         var context = new PlanContext(new ProfileLibrary(Path.Combine(RepositoryPaths.Root, "templates")), charts, null, cliVersion, "0.0.0-e2e");
         TestContext.Progress.WriteLine($"e2e: rendering with {(record is null ? "the real" : "the fake")} Cilium CLI {cli} ({cliVersion}), charts: {string.Join(", ", charts.Select(c => c.Version))}");

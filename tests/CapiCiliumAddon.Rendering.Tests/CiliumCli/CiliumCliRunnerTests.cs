@@ -1,4 +1,3 @@
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
@@ -26,7 +25,7 @@ public class CiliumCliRunnerTests
     }
 
     private CiliumCliRunner Runner(string mode = "replay", TimeSpan? timeout = null, int? maxOutput = null) =>
-        new(new ProcessRunner(), new CiliumCliOptions(FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), mode, _temp.Combine("record")))
+        new(new CiliumCliOptions(FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), mode, _temp.Combine("record")))
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
             MaxOutputBytes = maxOutput ?? 16 * 1024 * 1024,

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Tests.CiliumCli;
 using CapiCiliumAddon.Testing;
@@ -9,7 +8,7 @@ using CapiCiliumAddon.Testing;
 namespace CapiCiliumAddon.Rendering.Tests.Hermetic;
 
 /// <summary>
-/// Issue 5, item 3: the CLI runner sends no request anywhere. Traps listen where a Kubernetes client in the CLI could
+/// The CLI runner sends no request anywhere. Traps listen where a Kubernetes client in the CLI could
 /// go (the parent's in-cluster variables, the parent's KUBECONFIG, client-go's 127.0.0.1:8080 fallback); a stand-in
 /// CLI tries to reach every server its environment and kubeconfig name, then runs the fake cilium.
 /// </summary>
@@ -58,7 +57,7 @@ public class HermeticCliTests
 
         PointTheParentAt(trap.Port);
         var log = _temp.Combine("probe.log");
-        var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(StandIn(log)) { Timeout = TimeSpan.FromMinutes(2) });
+        var runner = new CiliumCliRunner(new CiliumCliOptions(StandIn(log)) { Timeout = TimeSpan.FromMinutes(2) });
         var plan = CiliumCliRunnerTests.BareMetalPlan(chart: ChartDirectory.Load(FakeChart.Create(_temp.Combine("chart"), "1.18.12")));
 
         var result = await runner.RenderAsync(plan, CancellationToken.None);

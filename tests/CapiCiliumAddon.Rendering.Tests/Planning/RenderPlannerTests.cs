@@ -44,7 +44,7 @@ public class RenderPlannerTests
         Assert.That(plan.Values["k8sServiceHost"]!.Source, Is.EqualTo(new ValueSource(SettingsLayer.ClusterFact, "spec.controlPlaneEndpoint.host")));
         Assert.That(plan.Values["cni.binPath"]!.Source.Layer, Is.EqualTo(SettingsLayer.Annotation));
         Assert.That(plan.Values["cni.binPath"]!.Display, Is.EqualTo("/opt/cni/bin"));
-        Assert.That(plan.Values["operator.replicas"]!.Source, Is.EqualTo(new ValueSource(SettingsLayer.Profile, "ha-operator.yaml.hbs")));
+        Assert.That(plan.Values["operator.replicas"]!.Source, Is.EqualTo(new ValueSource(SettingsLayer.Profile, "ha-operator.yaml.scriban")));
         Assert.That(plan.Values["routingMode"]!.Source.Layer, Is.EqualTo(SettingsLayer.BuiltIn));
     }
 
@@ -141,7 +141,7 @@ public class RenderPlannerTests
     public void ABrokenProfileTemplateIsReportedForTheCluster()
     {
         using var templates = new TempDirectory();
-        File.WriteAllText(templates.Combine("typo.yaml.hbs"), "cluster:\n  name: {{yaml cluster.nmae}}\n");
+        File.WriteAllText(templates.Combine("typo.yaml.scriban"), "cluster:\n  name: {{ yaml cluster.nmae }}\n");
 
         var invalid = (PlanOutcome.Invalid)Plan(ClusterReaderTests.ClusterYaml(extraMetadata: Annotations("addon.capi-cilium.io/profile: typo")), Planner(templates.Path));
 
@@ -152,7 +152,7 @@ public class RenderPlannerTests
     public void ProfilesSeeTheClustersFacts()
     {
         using var templates = new TempDirectory();
-        File.WriteAllText(templates.Combine("named.yaml.hbs"), "operator:\n  podLabels:\n    site: {{yaml cluster.name}}\n");
+        File.WriteAllText(templates.Combine("named.yaml.scriban"), "operator:\n  podLabels:\n    site: {{ yaml cluster.name }}\n");
 
         var plan = ((PlanOutcome.Ready)Plan(ClusterReaderTests.ClusterYaml(extraMetadata: Annotations("addon.capi-cilium.io/profile: named")), Planner(templates.Path))).Plan;
 

@@ -61,8 +61,8 @@ public class ValuesLintTests
     public void UnknownKeysAreCaughtAgainstTheChartsDefaults()
     {
         var values = new HelmValues();
-        values.Set("kubeProxyReplacment", true, new ValueSource(SettingsLayer.Profile, "typo.yaml.hbs"));
-        values.Set("podAnnotations.team", "net", new ValueSource(SettingsLayer.Profile, "typo.yaml.hbs"));
+        values.Set("kubeProxyReplacment", true, new ValueSource(SettingsLayer.Profile, "typo.yaml.scriban"));
+        values.Set("podAnnotations.team", "net", new ValueSource(SettingsLayer.Profile, "typo.yaml.scriban"));
         var defaults = JsonNode.Parse("""{"kubeProxyReplacement": false, "podAnnotations": {}}""")!.AsObject();
 
         var problem = ValuesLint.CheckKeysExist(values, defaults, "metal3/capi-1").Single();

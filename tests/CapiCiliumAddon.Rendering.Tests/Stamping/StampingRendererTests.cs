@@ -1,5 +1,4 @@
 using System.Globalization;
-using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Pipeline;
@@ -268,7 +267,7 @@ public class StampingRendererTests
         var record = _temp.Combine($"record-{run}");
         var bin = _temp.Combine($"bin-{run}");
         Directory.CreateDirectory(record);
-        var runner = new CiliumCliRunner(new ProcessRunner(), new CiliumCliOptions(cli is null ? FakeCiliumCli.CreateWrapper(bin, "replay", record) : cli(bin, record))
+        var runner = new CiliumCliRunner(new CiliumCliOptions(cli is null ? FakeCiliumCli.CreateWrapper(bin, "replay", record) : cli(bin, record))
         {
             Timeout = TimeSpan.FromSeconds(60),
         });

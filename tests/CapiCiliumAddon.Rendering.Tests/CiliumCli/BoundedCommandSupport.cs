@@ -1,18 +1,26 @@
-namespace CapiCiliumAddon.Processes.Tests;
+using System.Runtime.Versioning;
+using CapiCiliumAddon.Rendering.CiliumCli;
+using CliWrap;
 
-internal static class ProcessTestSupport
+namespace CapiCiliumAddon.Rendering.Tests.CiliumCli;
+
+/// <summary>The tests drive real Linux binaries (/bin/sh, /usr/bin/env) and read /proc to prove killed processes are gone.</summary>
+[SupportedOSPlatform("linux")]
+internal static class BoundedCommandSupport
 {
     /// <summary>
-    /// Far above what any passing test needs, far below what a runner that failed to kill or to stop waiting would take
+    /// Far above what any passing test needs, far below what a run that failed to kill or to stop waiting would take
     /// (the scripts sleep 300 s), so a regression fails instead of hanging the suite.
     /// </summary>
     public static readonly TimeSpan GenerousBound = TimeSpan.FromSeconds(20);
 
-    public static ProcessSpec Shell(string script, params string[] positionalArguments) =>
-        new("/bin/sh", ["-c", script, "sh", .. positionalArguments]);
+    public static readonly CommandLimits DefaultLimits = new(TimeSpan.FromMinutes(2), 32 * 1024 * 1024);
 
-    public static Task<ProcessResult> RunBounded(this IProcessRunner runner, ProcessSpec spec, CancellationToken cancellationToken = default) =>
-        runner.RunAsync(spec, cancellationToken).WaitAsync(GenerousBound, CancellationToken.None);
+    public static Command Shell(string script, params string[] positionalArguments) =>
+        Cli.Wrap("/bin/sh").WithArguments(["-c", script, "sh", .. positionalArguments]);
+
+    public static Task<CommandOutput> RunBounded(Command command, CommandLimits? limits = null, CancellationToken cancellationToken = default) =>
+        BoundedCommand.ExecuteAsync(command, limits ?? DefaultLimits, cancellationToken).WaitAsync(GenerousBound, CancellationToken.None);
 
     public static async Task<int> ReadPidFileAsync(string path)
     {
