@@ -84,7 +84,8 @@ public sealed class ConfigurationTests
 
         var ex = Assert.Throws<KubeConfigException>(() => KubernetesConfiguration.Load(kubeconfig))!;
 
-        Assert.That(ex.Message, Does.StartWith($"kubeconfig {kubeconfig}: external exec failed"));
+        Assert.That(ex.Message, Does.StartWith($"kubeconfig {kubeconfig}: the exec credential plugin of user \"sso\""));
+        Assert.That(ex.Message, Does.Not.Contain("\n"), "one line, without the library's stack trace");
     }
 
     [Test]
