@@ -24,9 +24,6 @@ namespace CapiCiliumAddon.Kubernetes;
 /// </summary>
 public sealed class KubernetesClient : IKubernetesClient, IDisposable
 {
-    /// <summary>How long past its timeoutSeconds a watch may stay silent before the connection is taken for dead.</summary>
-    private static readonly TimeSpan WatchGrace = TimeSpan.FromSeconds(30);
-
     private readonly LibraryClient api;
     private readonly KubernetesClientOptions options;
     private readonly ResiliencePipeline idempotent;
@@ -198,7 +195,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (options.TimeoutSeconds is { } seconds)
         {
-            deadline.CancelAfter(TimeSpan.FromSeconds(seconds) + WatchGrace);
+            deadline.CancelAfter(TimeSpan.FromSeconds(seconds) + this.options.WatchGracePeriod);
         }
 
         Exception? inStream = null;
@@ -226,7 +223,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
             }
             catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new KubernetesConnectionException(Server, $"{what}: no answer from the Kubernetes API server at {Server} within {options.TimeoutSeconds} s + {WatchGrace.TotalSeconds:0} s", ex);
+                throw new KubernetesConnectionException(Server, $"{what}: the Kubernetes API server at {Server} kept it open {this.options.WatchGracePeriod.TotalSeconds:0.#} s past its {options.TimeoutSeconds} s timeout; the connection is taken for dead", ex);
             }
             catch (Exception ex) when (Translate(what, ex, cancellationToken) is { } translated)
             {
@@ -503,13 +500,8 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         public override string ToString()
         {
             var resource = Type.Group.Length == 0 ? $"{Type.Plural} ({Type.Version})" : $"{Type.Plural}.{Type.Group} ({Type.Version})";
-            return (Namespace, Name) switch
-            {
-                (null, null) => resource,
-                ({ } ns, null) => $"{resource} in {ns}",
-                (null, { } name) => $"{resource} {name}",
-                ({ } ns, { } name) => $"{resource} {ns}/{name}",
-            };
+            var scope = Namespace is null ? "" : $" in {Namespace}";
+            return Name is null ? resource + scope : $"{resource} {Name}{scope}";
         }
     }
 

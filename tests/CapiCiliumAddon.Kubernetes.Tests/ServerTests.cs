@@ -307,6 +307,28 @@ public sealed class ServerTests
     }
 
     [Test]
+    public async Task A_watch_left_open_past_its_timeout_is_a_dead_connection()
+    {
+        await using var server = await FakeApiServer.StartAsync(async (ctx, _, _) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            await Task.Delay(System.Threading.Timeout.Infinite, ctx.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        });
+        using var client = Client(server, Fast(retries: 0) with { WatchGracePeriod = TimeSpan.FromSeconds(1) });
+
+        var ex = Assert.ThrowsAsync<KubernetesConnectionException>(async () =>
+        {
+            await foreach (var _ in client.WatchAsync(ResourceType.ConfigMap, "ns", new WatchOptions(ResourceVersion: "5", TimeoutSeconds: 1), Timeout()))
+            {
+            }
+        })!;
+
+        Assert.That(ex.IsTransient);
+        Assert.That(ex.Message, Does.Contain("past its 1 s timeout"));
+    }
+
+    [Test]
     public async Task A_request_past_the_request_timeout_is_a_transient_connection_failure_and_retried()
     {
         await using var server = await FakeApiServer.StartAsync(async (ctx, _, n) =>
