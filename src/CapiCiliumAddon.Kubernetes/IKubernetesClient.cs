@@ -3,10 +3,13 @@ using System.Text.Json.Nodes;
 namespace CapiCiliumAddon.Kubernetes;
 
 /// <summary>
-/// The narrow slice of the Kubernetes API the add-on uses, shaped like KubernetesClient's generic client so the
-/// official package can replace it later. Objects travel as <see cref="JsonObject"/>: the add-on reads a handful of
-/// fields from Cluster API types that change between API versions, so typed models would only add a mapping layer.
-/// Every non-2xx answer surfaces as a <see cref="KubernetesApiException"/> subclass.
+/// The slice of the Kubernetes API the add-on uses: <see cref="KubernetesClient"/> implements it on the official
+/// KubernetesClient library, and tests on an in-memory API server. Objects travel as <see cref="JsonObject"/>, read
+/// and written through the library's generic (custom-object) API: the add-on reads a handful of fields from Cluster API
+/// types that change between API versions, and applies the objects its rendering core produced as they are. The core
+/// objects it builds itself are the library's typed models (see <see cref="KubernetesObjects"/>). Every non-2xx
+/// answer surfaces as a <see cref="KubernetesApiException"/> subclass, every failure to get one as a
+/// <see cref="KubernetesConnectionException"/>.
 /// </summary>
 public interface IKubernetesClient
 {

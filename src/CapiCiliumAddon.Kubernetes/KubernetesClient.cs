@@ -2,70 +2,62 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Polly;
 using Polly.Retry;
+using LibraryWatchEventType = k8s.WatchEventType;
 
 namespace CapiCiliumAddon.Kubernetes;
 
 /// <summary>
-/// <see cref="IKubernetesClient"/> over HttpClient and System.Text.Json. Idempotent requests (GET, LIST, PUT, apply,
-/// DELETE) are retried on 429 (honouring Retry-After), 5xx and transport failures; POST is never retried.
+/// <see cref="IKubernetesClient"/> on KubernetesClient, the official C# client: its configuration and transport
+/// (kubeconfig contexts, exec credential plugins, client certificates, the in-cluster service account with token
+/// refresh, TLS), its custom-object API for every resource (it maps the core group "" to /api/v1), its apply patch and
+/// its watch. This layer adds what the add-on relies on: objects as <see cref="JsonObject"/>, the library's HTTP
+/// failures as the typed <see cref="KubernetesApiException"/>s and <see cref="KubernetesConnectionException"/>,
+/// retries of idempotent requests (GET, LIST, PUT, apply, DELETE) on 429 (honouring Retry-After), 5xx and transport
+/// failures, and in-stream watch errors thrown rather than passed to a callback. POST is never retried.
 /// </summary>
 public sealed class KubernetesClient : IKubernetesClient, IDisposable
 {
-    private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
-    private static readonly MediaTypeHeaderValue ApplyPatchMediaType = new("application/apply-patch+yaml");
-
-    private readonly HttpClient http;
-    private readonly Uri server;
-    private readonly string basePath;
+    private readonly LibraryClient api;
     private readonly KubernetesClientOptions options;
     private readonly ResiliencePipeline idempotent;
     private readonly ResiliencePipeline once = ResiliencePipeline.Empty;
 
+    /// <param name="configuration">From <see cref="KubernetesConfiguration.Load"/>, or built by hand (tests).</param>
     public KubernetesClient(KubernetesClientConfiguration configuration, KubernetesClientOptions? options = null)
-        : this(configuration.Server, configuration.CreateHandler(), options)
     {
-        DefaultNamespace = configuration.Namespace;
-    }
-
-    /// <summary>For tests and custom transports: <paramref name="handler"/> is owned (disposed) by the client.</summary>
-    public KubernetesClient(Uri server, HttpMessageHandler handler, KubernetesClientOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(server);
-        ArgumentNullException.ThrowIfNull(handler);
-        this.server = server;
+        ArgumentNullException.ThrowIfNull(configuration);
         this.options = options ?? new KubernetesClientOptions();
-        basePath = server.AbsolutePath.TrimEnd('/');
-        http = new HttpClient(handler, disposeHandler: true)
-        {
-            BaseAddress = new Uri(server.GetLeftPart(UriPartial.Authority)),
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        http.DefaultRequestHeaders.UserAgent.TryParseAdd(this.options.UserAgent);
-        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+
+        // Watches are exempt from this timeout in the library; they are bounded by their timeoutSeconds instead.
+        api = new LibraryClient(configuration) { HttpClientTimeout = this.options.RequestTimeout };
+        api.HttpClient.DefaultRequestHeaders.Remove("User-Agent");
+        api.HttpClient.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", this.options.UserAgent);
+        Server = api.BaseUri;
         idempotent = BuildRetryPipeline(this.options);
     }
 
-    public Uri Server => server;
+    public Uri Server { get; }
 
-    /// <summary>The namespace of the kubeconfig context or the pod's service account, when known.</summary>
-    public string? DefaultNamespace { get; }
-
-    public void Dispose() => http.Dispose();
+    public void Dispose() => api.Dispose();
 
     // ---- discovery ----
 
     public async Task<IReadOnlyList<string>> GetServedVersionsAsync(string group, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(group);
+        var what = group.Length == 0 ? "discovery of the core API" : $"discovery of API group {group}";
         JsonObject doc;
         try
         {
-            doc = await SendJsonAsync(HttpMethod.Get, group.Length == 0 ? "/api" : "/apis/" + Escape(group), null, null, idempotent, cancellationToken).ConfigureAwait(false);
+            doc = await CallAsync(what, idempotent, ct => api.GetDiscoveryDocumentAsync(group.Length == 0 ? "api" : "apis/" + Segment(group, "group"), ct), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (KubernetesNotFoundException)
         {
@@ -77,7 +69,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         {
             foreach (var v in doc["versions"] as JsonArray ?? [])
             {
-                if (v?.GetValue<string>() is { } s)
+                if (v is JsonValue value && value.TryGetValue<string>(out var s))
                 {
                     result.Add(s);
                 }
@@ -120,7 +112,7 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         {
             throw new KubernetesNotFoundException(
                 "NotFound",
-                $"the API group \"{wanted.Group}\" is not served by {server} (are the CRDs for {wanted.Plural}.{wanted.Group} installed?)",
+                $"the API group \"{wanted.Group}\" is not served by {Server} (are the CRDs for {wanted.Plural}.{wanted.Group} installed?)",
                 []);
         }
 
@@ -129,18 +121,25 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
 
     // ---- reads ----
 
-    public Task<JsonObject> GetAsync(ResourceType type, string? @namespace, string name, CancellationToken cancellationToken) =>
-        SendJsonAsync(HttpMethod.Get, ResourcePath(type, @namespace, name), null, null, idempotent, cancellationToken);
+    public Task<JsonObject> GetAsync(ResourceType type, string? @namespace, string name, CancellationToken cancellationToken)
+    {
+        var at = Address.Of(type, @namespace, name);
+        return CallAsync($"get {at}", idempotent, ct => Body(at.Namespace is { } ns
+            ? api.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(type.Group, type.Version, ns, type.Plural, at.Name!, cancellationToken: ct)
+            : api.CustomObjects.GetClusterCustomObjectWithHttpMessagesAsync<JsonObject>(type.Group, type.Version, type.Plural, at.Name!, cancellationToken: ct)), cancellationToken);
+    }
 
     public async Task<ObjectList> ListAsync(ResourceType type, string? @namespace, ListOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var query = new QueryBuilder()
-            .Add("labelSelector", options.LabelSelector)
-            .Add("fieldSelector", options.FieldSelector)
-            .Add("limit", options.Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Add("continue", options.Continue);
-        var doc = await SendJsonAsync(HttpMethod.Get, CollectionPath(type, @namespace) + query, null, null, idempotent, cancellationToken).ConfigureAwait(false);
+        var at = Address.Of(type, @namespace, name: null);
+        var doc = await CallAsync($"list {at}", idempotent, ct => Body(at.Namespace is { } ns
+            ? api.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(
+                type.Group, type.Version, ns, type.Plural, continueParameter: options.Continue, fieldSelector: options.FieldSelector,
+                labelSelector: options.LabelSelector, limit: options.Limit, cancellationToken: ct)
+            : api.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<JsonObject>(
+                type.Group, type.Version, type.Plural, continueParameter: options.Continue, fieldSelector: options.FieldSelector,
+                labelSelector: options.LabelSelector, limit: options.Limit, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
         return ParseList(type, doc);
     }
 
@@ -177,6 +176,13 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         }
     }
 
+    /// <summary>
+    /// The library's watch, with what it leaves to the caller done here. It hands an in-stream ERROR event (a 410
+    /// Expired after compaction, above all) and a line it cannot parse to a callback and reads on: both are thrown
+    /// here, typed, before any later event. Its first request waits for the first line and fails with an
+    /// EndOfStreamException when the server closes the stream without one: that is an empty watch. The library puts
+    /// no timeout on a watch; one that stays silent well past its timeoutSeconds is abandoned as a dead connection.
+    /// </summary>
     public async IAsyncEnumerable<WatchEvent> WatchAsync(
         ResourceType type,
         string? @namespace,
@@ -184,86 +190,99 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var query = new QueryBuilder()
-            .Add("labelSelector", options.LabelSelector)
-            .Add("watch", "1")
-            .Add("allowWatchBookmarks", options.AllowBookmarks ? "true" : null)
-            .Add("resourceVersion", options.ResourceVersion)
-            .Add("timeoutSeconds", options.TimeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var path = CollectionPath(type, @namespace) + query;
+        var at = Address.Of(type, @namespace, name: null);
+        var what = $"watch {at}";
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.TimeoutSeconds is { } seconds)
+        {
+            deadline.CancelAfter(TimeSpan.FromSeconds(seconds) + this.options.WatchGracePeriod);
+        }
 
-        using var response = await SendAsync(HttpMethod.Get, path, null, null, idempotent, streaming: true, cancellationToken).ConfigureAwait(false);
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using var _ = stream.ConfigureAwait(false);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        Exception? inStream = null;
+        var events = at.Namespace is { } ns
+            ? api.CustomObjects.WatchListNamespacedCustomObjectAsync(
+                type.Group, type.Version, ns, type.Plural, allowWatchBookmarks: options.AllowBookmarks ? true : null,
+                labelSelector: options.LabelSelector, resourceVersion: options.ResourceVersion, timeoutSeconds: options.TimeoutSeconds,
+                onError: e => inStream ??= e, cancellationToken: deadline.Token)
+            : api.CustomObjects.WatchListClusterCustomObjectAsync(
+                type.Group, type.Version, type.Plural, allowWatchBookmarks: options.AllowBookmarks ? true : null,
+                labelSelector: options.LabelSelector, resourceVersion: options.ResourceVersion, timeoutSeconds: options.TimeoutSeconds,
+                onError: e => inStream ??= e, cancellationToken: deadline.Token);
+        var enumerator = events.GetAsyncEnumerator(deadline.Token);
+        await using var _ = enumerator.ConfigureAwait(false);
         while (true)
         {
-            string? line;
+            bool more;
             try
             {
-                line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                more = await enumerator.MoveNextAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            catch (HttpRequestException ex) when (ex.InnerException is EndOfStreamException)
             {
-                throw new KubernetesConnectionException(server, $"watch {RequestUri(path)} broke: {ex.Message}", ex);
+                yield break;
+            }
+            catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new KubernetesConnectionException(Server, $"{what}: the Kubernetes API server at {Server} kept it open {this.options.WatchGracePeriod.TotalSeconds:0.#} s past its {options.TimeoutSeconds} s timeout; the connection is taken for dead", ex);
+            }
+            catch (Exception ex) when (Translate(what, ex, cancellationToken) is { } translated)
+            {
+                throw translated;
             }
 
-            if (line is null)
+            if (inStream is not null)
+            {
+                throw InStreamFailure(what, inStream);
+            }
+
+            if (!more)
             {
                 yield break;
             }
 
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            yield return ParseWatchEvent(line);
+            yield return ToWatchEvent(what, enumerator.Current.Item1, enumerator.Current.Item2);
         }
     }
 
-    /// <summary>One line of a watch stream. An ERROR event is thrown as the typed exception of its Status.</summary>
-    public static WatchEvent ParseWatchEvent(string line)
+    private static WatchEvent ToWatchEvent(string what, LibraryWatchEventType type, object? payload)
     {
-        JsonObject doc;
-        try
+        var obj = payload is JsonElement { ValueKind: JsonValueKind.Object } element
+            ? JsonObject.Create(element)!
+            : throw new InvalidDataException($"{what}: a {type} event carries no object");
+        return type switch
         {
-            doc = JsonNode.Parse(line) as JsonObject ?? throw new InvalidDataException("a watch event is not a JSON object");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"malformed watch event: {ex.Message}", ex);
-        }
-
-        var typeName = doc["type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : "";
-        var obj = doc["object"] as JsonObject ?? throw new InvalidDataException($"watch event {typeName} has no object");
-        var type = typeName switch
-        {
-            "ADDED" => WatchEventType.Added,
-            "MODIFIED" => WatchEventType.Modified,
-            "DELETED" => WatchEventType.Deleted,
-            "BOOKMARK" => WatchEventType.Bookmark,
-            "ERROR" => throw KubernetesStatus.FromStatusObject(null, obj),
-            _ => throw new InvalidDataException($"unknown watch event type \"{typeName}\""),
+            LibraryWatchEventType.Added => new WatchEvent(WatchEventType.Added, obj),
+            LibraryWatchEventType.Modified => new WatchEvent(WatchEventType.Modified, obj),
+            LibraryWatchEventType.Deleted => new WatchEvent(WatchEventType.Deleted, obj),
+            LibraryWatchEventType.Bookmark => new WatchEvent(WatchEventType.Bookmark, obj),
+            _ => throw KubernetesStatus.FromStatusObject(null, obj),
         };
-        doc.Remove("object");
-        return new WatchEvent(type, obj);
     }
+
+    private static Exception InStreamFailure(string what, Exception failure) => failure switch
+    {
+        KubernetesException { Status: { } status } => KubernetesStatus.FromStatus(status),
+        _ => new InvalidDataException($"{what}: malformed watch event: {failure.Message}", failure),
+    };
 
     // ---- writes ----
 
     public Task<JsonObject> CreateAsync(ResourceType type, JsonObject obj, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        var (ns, _) = NamespaceAndName(type, obj, requireName: false);
-        return SendJsonAsync(HttpMethod.Post, CollectionPath(type, ns), obj, JsonMediaType, once, cancellationToken);
+        var at = Address.Of(type, obj, requireName: false);
+        return CallAsync($"create {at}", once, ct => Body(at.Namespace is { } ns
+            ? api.CustomObjects.CreateNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(obj, type.Group, type.Version, ns, type.Plural, cancellationToken: ct)
+            : api.CustomObjects.CreateClusterCustomObjectWithHttpMessagesAsync<JsonObject>(obj, type.Group, type.Version, type.Plural, cancellationToken: ct)), cancellationToken);
     }
 
     public Task<JsonObject> ReplaceAsync(ResourceType type, JsonObject obj, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        var (ns, name) = NamespaceAndName(type, obj, requireName: true);
-        return SendJsonAsync(HttpMethod.Put, ResourcePath(type, ns, name!), obj, JsonMediaType, idempotent, cancellationToken);
+        var at = Address.Of(type, obj, requireName: true);
+        return CallAsync($"replace {at}", idempotent, ct => Body(at.Namespace is { } ns
+            ? api.CustomObjects.ReplaceNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(obj, type.Group, type.Version, ns, type.Plural, at.Name!, cancellationToken: ct)
+            : api.CustomObjects.ReplaceClusterCustomObjectWithHttpMessagesAsync<JsonObject>(obj, type.Group, type.Version, type.Plural, at.Name!, cancellationToken: ct)), cancellationToken);
     }
 
     public Task<JsonObject> ApplyAsync(ResourceType type, JsonObject obj, ApplyOptions options, CancellationToken cancellationToken)
@@ -276,41 +295,34 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
             throw new ArgumentException("server-side apply needs apiVersion and kind on the object", nameof(obj));
         }
 
-        var (ns, name) = NamespaceAndName(type, obj, requireName: true);
-        var query = new QueryBuilder()
-            .Add("fieldManager", options.FieldManager)
-            .Add("force", options.Force ? "true" : null);
-        return SendJsonAsync(HttpMethod.Patch, ResourcePath(type, ns, name!) + query, obj, ApplyPatchMediaType, idempotent, cancellationToken);
+        var at = Address.Of(type, obj, requireName: true);
+        var patch = new V1Patch(obj, V1Patch.PatchType.ApplyPatch);
+
+        // force=false is the server's default; leaving it out keeps the request line what kubectl sends.
+        bool? force = options.Force ? true : null;
+        return CallAsync($"apply {at}", idempotent, ct => Body(at.Namespace is { } ns
+            ? api.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(patch, type.Group, type.Version, ns, type.Plural, at.Name!, fieldManager: options.FieldManager, force: force, cancellationToken: ct)
+            : api.CustomObjects.PatchClusterCustomObjectWithHttpMessagesAsync<JsonObject>(patch, type.Group, type.Version, type.Plural, at.Name!, fieldManager: options.FieldManager, force: force, cancellationToken: ct)), cancellationToken);
     }
 
     public async Task<bool> DeleteAsync(ResourceType type, string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var body = new JsonObject
+        var at = Address.Of(type, @namespace, name);
+        var body = new V1DeleteOptions
         {
-            ["kind"] = "DeleteOptions",
-            ["apiVersion"] = "v1",
-            ["propagationPolicy"] = options.PropagationPolicy,
+            ApiVersion = "v1",
+            Kind = "DeleteOptions",
+            PropagationPolicy = options.PropagationPolicy,
+            Preconditions = options.PreconditionUid is null && options.PreconditionResourceVersion is null
+                ? null
+                : new V1Preconditions { Uid = options.PreconditionUid, ResourceVersion = options.PreconditionResourceVersion },
         };
-        if (options.PreconditionUid is not null || options.PreconditionResourceVersion is not null)
-        {
-            var preconditions = new JsonObject();
-            if (options.PreconditionUid is not null)
-            {
-                preconditions["uid"] = options.PreconditionUid;
-            }
-
-            if (options.PreconditionResourceVersion is not null)
-            {
-                preconditions["resourceVersion"] = options.PreconditionResourceVersion;
-            }
-
-            body["preconditions"] = preconditions;
-        }
-
         try
         {
-            using var response = await SendAsync(HttpMethod.Delete, ResourcePath(type, @namespace, name), body, JsonMediaType, idempotent, streaming: false, cancellationToken).ConfigureAwait(false);
+            await CallAsync($"delete {at}", idempotent, ct => Body(at.Namespace is { } ns
+                ? api.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync<JsonObject>(type.Group, type.Version, ns, type.Plural, at.Name!, body, cancellationToken: ct)
+                : api.CustomObjects.DeleteClusterCustomObjectWithHttpMessagesAsync<JsonObject>(type.Group, type.Version, type.Plural, at.Name!, body, cancellationToken: ct)), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (KubernetesNotFoundException)
@@ -319,201 +331,65 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         }
     }
 
-    // ---- paths ----
+    // ---- the library's answers and failures ----
 
-    /// <summary>The collection path, e.g. /apis/cluster.x-k8s.io/v1beta2/namespaces/metal3/clusters; all namespaces when <paramref name="namespace"/> is null.</summary>
-    public static string CollectionPath(ResourceType type, string? @namespace)
+    private static async Task<T> Body<T>(Task<HttpOperationResponse<T>> call)
+        where T : class
     {
-        ArgumentNullException.ThrowIfNull(type);
-        var root = type.Group.Length == 0 ? "/api/" + Escape(type.Version) : $"/apis/{Escape(type.Group)}/{Escape(type.Version)}";
-        if (!type.Namespaced)
-        {
-            if (!string.IsNullOrEmpty(@namespace))
-            {
-                throw new ArgumentException($"{type.Plural} are cluster-scoped; no namespace may be given (got \"{@namespace}\")", nameof(@namespace));
-            }
-
-            return $"{root}/{Escape(type.Plural)}";
-        }
-
-        return string.IsNullOrEmpty(@namespace)
-            ? $"{root}/{Escape(type.Plural)}"
-            : $"{root}/namespaces/{Escape(@namespace)}/{Escape(type.Plural)}";
+        using var response = await call.ConfigureAwait(false);
+        return response.Body ?? throw new InvalidDataException("the Kubernetes API server answered with an empty body");
     }
 
-    public static string ResourcePath(ResourceType type, string? @namespace, string name)
-    {
-        ArgumentNullException.ThrowIfNull(type);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        if (type.Namespaced && string.IsNullOrEmpty(@namespace))
-        {
-            throw new ArgumentException($"{type.Plural} are namespaced; a namespace is required for \"{name}\"", nameof(@namespace));
-        }
-
-        return CollectionPath(type, @namespace) + "/" + Escape(name);
-    }
-
-    private static (string? Namespace, string? Name) NamespaceAndName(ResourceType type, JsonObject obj, bool requireName)
-    {
-        var metadata = obj["metadata"] as JsonObject;
-        var name = metadata?["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : null;
-        var ns = metadata?["namespace"] is JsonValue v && v.TryGetValue<string>(out var t) ? t : null;
-        if (requireName && string.IsNullOrEmpty(name))
-        {
-            throw new ArgumentException("the object needs metadata.name", nameof(obj));
-        }
-
-        if (type.Namespaced && string.IsNullOrEmpty(ns))
-        {
-            throw new ArgumentException($"{type.Plural} are namespaced; the object needs metadata.namespace", nameof(obj));
-        }
-
-        return (type.Namespaced ? ns : null, name);
-    }
-
-    private static string Escape(string segment) => Uri.EscapeDataString(segment);
-
-    private static ObjectList ParseList(ResourceType type, JsonObject doc)
-    {
-        var items = new List<JsonObject>();
-        foreach (var node in doc["items"] as JsonArray ?? [])
-        {
-            if (node is JsonObject item)
-            {
-                // Lists of built-in types omit apiVersion/kind on items; fill them in so every object is self-describing.
-                item["apiVersion"] ??= type.ApiVersion;
-                item["kind"] ??= type.Kind;
-                items.Add(item);
-            }
-        }
-
-        var metadata = doc["metadata"] as JsonObject;
-        var rv = metadata?["resourceVersion"] is JsonValue r && r.TryGetValue<string>(out var s) ? s : "";
-        var cont = metadata?["continue"] is JsonValue c && c.TryGetValue<string>(out var t) && t.Length > 0 ? t : null;
-        (doc["items"] as JsonArray)?.Clear(); // detach, so callers may put the items into other documents
-        return new ObjectList(items, rv, cont);
-    }
-
-    // ---- transport ----
-
-    private async Task<JsonObject> SendJsonAsync(HttpMethod method, string path, JsonObject? body, MediaTypeHeaderValue? contentType, ResiliencePipeline pipeline, CancellationToken cancellationToken)
-    {
-        return await pipeline.ExecuteAsync(
+    private Task<T> CallAsync<T>(string what, ResiliencePipeline pipeline, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(
             async ct =>
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(options.RequestTimeout);
                 try
                 {
-                    using var response = await SendOnceAsync(method, path, body, contentType, streaming: false, timeout.Token).ConfigureAwait(false);
-                    var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-                    await using var _ = stream.ConfigureAwait(false);
-                    var node = await JsonNode.ParseAsync(stream, cancellationToken: timeout.Token).ConfigureAwait(false);
-                    return node as JsonObject ?? throw new InvalidDataException($"{method} {path}: the answer is not a JSON object");
+                    return await call(ct).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+                catch (Exception ex) when (Translate(what, ex, ct) is { } translated)
                 {
-                    throw TimedOut(method, path, ex);
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException)
-                {
-                    throw Unreachable(method, path, ex);
-                }
-                catch (JsonException ex)
-                {
-                    throw new InvalidDataException($"{method} {RequestUri(path)}: the answer is not JSON: {ex.Message}", ex);
+                    throw translated;
                 }
             },
-            cancellationToken).ConfigureAwait(false);
-    }
+            cancellationToken).AsTask();
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonObject? body, MediaTypeHeaderValue? contentType, ResiliencePipeline pipeline, bool streaming, CancellationToken cancellationToken)
+    /// <summary>The project's exception for a failure of the library's request, or null to let it pass as it is.</summary>
+    private Exception? Translate(string what, Exception ex, CancellationToken cancellationToken) => ex switch
     {
-        return await pipeline.ExecuteAsync(
-            async ct =>
-            {
-                // For a watch the timeout covers only the wait for headers; the body runs until the server closes it.
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(options.RequestTimeout);
-                try
-                {
-                    return await SendOnceAsync(method, path, body, contentType, streaming, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
-                {
-                    throw TimedOut(method, path, ex);
-                }
-            },
-            cancellationToken).ConfigureAwait(false);
-    }
+        HttpOperationException { Response: { } response } => KubernetesStatus.ToException(response.StatusCode, response.Content, RetryAfter(response)),
 
-    /// <summary>One HTTP exchange; a non-2xx answer is read and thrown as its typed exception.</summary>
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, JsonObject? body, MediaTypeHeaderValue? contentType, bool streaming, CancellationToken cancellationToken)
+        // The library cancels a request after its HttpClientTimeout; the caller did not.
+        OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+            new KubernetesConnectionException(Server, $"{what} timed out after {options.RequestTimeout.TotalSeconds:0.#} s waiting for the Kubernetes API server at {Server}", ex),
+        HttpRequestException or IOException => Unreachable(what, ex),
+        JsonException => new InvalidDataException($"{what}: the answer of the Kubernetes API server at {Server} is not the JSON expected: {ex.Message}", ex),
+        _ => null,
+    };
+
+    private KubernetesConnectionException Unreachable(string what, Exception ex)
     {
-        using var request = new HttpRequestMessage(method, basePath + path);
-        if (body is not null)
-        {
-            var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body));
-            content.Headers.ContentType = contentType ?? JsonMediaType;
-            request.Content = content;
-        }
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, streaming ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw Unreachable(method, path, ex);
-        }
-
-        if (response.IsSuccessStatusCode)
-        {
-            return response;
-        }
-
-        using (response)
-        {
-            string text;
-            try
-            {
-                text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or HttpRequestException)
-            {
-                text = "";
-            }
-
-            var retryAfter = response.Headers.RetryAfter switch
-            {
-                { Delta: { } delta } => delta,
-                { Date: { } date } => date - options.TimeProvider.GetUtcNow() is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero,
-                _ => (TimeSpan?)null,
-            };
-            throw KubernetesStatus.ToException(response.StatusCode, text, retryAfter);
-        }
-    }
-
-    private KubernetesConnectionException Unreachable(HttpMethod method, string path, Exception ex)
-    {
-        if (ex is KubernetesConnectionException known)
-        {
-            return known;
-        }
-
         var tls = ex is AuthenticationException || ex.InnerException is AuthenticationException;
         var detail = ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal)
             ? $"{ex.Message} ({inner.Message})"
             : ex.Message;
-        var what = tls ? "TLS handshake with the Kubernetes API server" : "Kubernetes API server";
-        return new KubernetesConnectionException(server, $"{method} {RequestUri(path)} failed: cannot reach the {what} at {server}: {detail}", ex, isTransient: !tls);
+        var server = tls ? "the TLS handshake with the Kubernetes API server" : "the Kubernetes API server";
+        return new KubernetesConnectionException(Server, $"{what}: cannot reach {server} at {Server}: {detail}", ex, isTransient: !tls);
     }
 
-    private KubernetesConnectionException TimedOut(HttpMethod method, string path, Exception ex) =>
-        new(server, $"{method} {RequestUri(path)} timed out after {options.RequestTimeout.TotalSeconds:0.#}s waiting for the Kubernetes API server at {server}", ex);
-
-    private Uri RequestUri(string path) => new(http.BaseAddress!, basePath + path);
+    private TimeSpan? RetryAfter(HttpResponseMessageWrapper response)
+    {
+        var header = response.Headers.FirstOrDefault(h => string.Equals(h.Key, "Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
+        return RetryConditionHeaderValue.TryParse(header, out var value)
+            ? value switch
+            {
+                { Delta: { } delta } => delta,
+                { Date: { } date } => date - options.TimeProvider.GetUtcNow() is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero,
+                _ => null,
+            }
+            : null;
+    }
 
     private static ResiliencePipeline BuildRetryPipeline(KubernetesClientOptions options)
     {
@@ -554,22 +430,104 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
         return builder.Build();
     }
 
-    private sealed class QueryBuilder
+    // ---- objects ----
+
+    private static ObjectList ParseList(ResourceType type, JsonObject doc)
     {
-        private readonly StringBuilder query = new();
-
-        public QueryBuilder Add(string name, string? value)
+        var items = new List<JsonObject>();
+        foreach (var node in doc["items"] as JsonArray ?? [])
         {
-            if (!string.IsNullOrEmpty(value))
+            if (node is JsonObject item)
             {
-                query.Append(query.Length == 0 ? '?' : '&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+                // Lists of built-in types omit apiVersion/kind on items; fill them in so every object is self-describing.
+                item["apiVersion"] ??= type.ApiVersion;
+                item["kind"] ??= type.Kind;
+                items.Add(item);
             }
-
-            return this;
         }
 
-        public override string ToString() => query.ToString();
+        var metadata = doc["metadata"] as JsonObject;
+        var rv = metadata?["resourceVersion"] is JsonValue r && r.TryGetValue<string>(out var s) ? s : "";
+        var cont = metadata?["continue"] is JsonValue c && c.TryGetValue<string>(out var t) && t.Length > 0 ? t : null;
+        (doc["items"] as JsonArray)?.Clear(); // detach, so callers may put the items into other documents
+        return new ObjectList(items, rv, cont);
+    }
 
-        public static implicit operator string(QueryBuilder builder) => builder.ToString();
+    /// <summary>
+    /// A namespace and name checked for the URL: the library puts them into the request path unescaped, so a
+    /// separator or escape in one would address another object. Namespace is null for cluster-scoped resources and
+    /// for "all namespaces".
+    /// </summary>
+    private readonly record struct Address(ResourceType Type, string? Namespace, string? Name)
+    {
+        public static Address Of(ResourceType type, string? @namespace, string? name)
+        {
+            ArgumentNullException.ThrowIfNull(type);
+            if (!type.Namespaced && !string.IsNullOrEmpty(@namespace))
+            {
+                throw new ArgumentException($"{type.Plural} are cluster-scoped; no namespace may be given (got \"{@namespace}\")", nameof(@namespace));
+            }
+
+            if (name is not null && type.Namespaced && string.IsNullOrEmpty(@namespace))
+            {
+                throw new ArgumentException($"{type.Plural} are namespaced; a namespace is required for \"{name}\"", nameof(@namespace));
+            }
+
+            return new Address(
+                type,
+                string.IsNullOrEmpty(@namespace) ? null : Segment(@namespace, "namespace"),
+                name is null ? null : Segment(name, "name"));
+        }
+
+        public static Address Of(ResourceType type, JsonObject obj, bool requireName)
+        {
+            var metadata = obj["metadata"] as JsonObject;
+            var name = metadata?["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : null;
+            var ns = metadata?["namespace"] is JsonValue v && v.TryGetValue<string>(out var t) ? t : null;
+            if (requireName && string.IsNullOrEmpty(name))
+            {
+                throw new ArgumentException("the object needs metadata.name", nameof(obj));
+            }
+
+            if (type.Namespaced && string.IsNullOrEmpty(ns))
+            {
+                throw new ArgumentException($"{type.Plural} are namespaced; the object needs metadata.namespace", nameof(obj));
+            }
+
+            return Of(type, type.Namespaced ? ns : null, string.IsNullOrEmpty(name) ? null : name);
+        }
+
+        public override string ToString()
+        {
+            var resource = Type.Group.Length == 0 ? $"{Type.Plural} ({Type.Version})" : $"{Type.Plural}.{Type.Group} ({Type.Version})";
+            var scope = Namespace is null ? "" : $" in {Namespace}";
+            return Name is null ? resource + scope : $"{resource} {Name}{scope}";
+        }
+    }
+
+    private static string Segment(string value, string what)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value, what);
+        if (value.AsSpan().IndexOfAny("/?#%\\") >= 0 || value is "." or ".." || value.Any(char.IsWhiteSpace))
+        {
+            throw new ArgumentException($"the {what} \"{value}\" cannot be part of a Kubernetes API path", what);
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// The library's client, plus the GET of a discovery document (/api, /apis/GROUP), which its custom-object API
+    /// cannot address; the request still goes through the library, with its credentials, TLS and error handling.
+    /// </summary>
+    private sealed class LibraryClient(KubernetesClientConfiguration configuration) : k8s.Kubernetes(configuration)
+    {
+        public async Task<JsonObject> GetDiscoveryDocumentAsync(string relativeUri, CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(HttpClientTimeout);
+            var response = await SendRequest<object?>(relativeUri, HttpMethod.Get, null, null, timeout.Token).ConfigureAwait(false);
+            return await Body(CreateResultAsync<JsonObject>(response.RequestMessage!, response, false, timeout.Token)).ConfigureAwait(false);
+        }
     }
 }

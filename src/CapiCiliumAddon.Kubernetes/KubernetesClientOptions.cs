@@ -16,12 +16,19 @@ public sealed record KubernetesClientOptions
 
     public bool UseJitter { get; init; } = true;
 
-    /// <summary>Per attempt, for everything but a watch body (a watch is bounded by its timeoutSeconds instead).</summary>
+    /// <summary>Per attempt, for everything but a watch (a watch is bounded by its timeoutSeconds instead).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long past its timeoutSeconds a watch may stay open before its connection is taken for dead (the server ends
+    /// a watch at its timeoutSeconds; the library puts no timeout on one).
+    /// </summary>
+    public TimeSpan WatchGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Page size ListAllAsync uses when the caller's ListOptions set no limit.</summary>
     public int ListAllPageSize { get; init; } = 500;
 
+    /// <summary>Also the field manager the API server records for writes that name none (create, replace).</summary>
     public string UserAgent { get; init; } = "capi-cilium-addon";
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

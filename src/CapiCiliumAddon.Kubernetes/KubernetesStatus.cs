@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s.Models;
 
 namespace CapiCiliumAddon.Kubernetes;
 
@@ -71,6 +72,32 @@ public static class KubernetesStatus
         }
 
         return Create(code, reason, message, causes, retryAfter);
+    }
+
+    /// <summary>The exception for a Status the library parsed (an in-stream watch ERROR event).</summary>
+    public static KubernetesApiException FromStatus(V1Status status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var details = status.Details is { } d
+            ? new JsonObject
+            {
+                ["retryAfterSeconds"] = d.RetryAfterSeconds,
+                ["causes"] = new JsonArray((d.Causes ?? []).Select(c => (JsonNode?)new JsonObject
+                {
+                    ["reason"] = c.Reason,
+                    ["field"] = c.Field,
+                    ["message"] = c.Message,
+                }).ToArray()),
+            }
+            : null;
+        return FromStatusObject(null, new JsonObject
+        {
+            ["kind"] = "Status",
+            ["code"] = status.Code,
+            ["reason"] = status.Reason,
+            ["message"] = status.Message,
+            ["details"] = details,
+        });
     }
 
     private static KubernetesApiException Create(HttpStatusCode code, string reason, string message, IReadOnlyList<StatusCause> causes, TimeSpan? retryAfter) =>

@@ -13,7 +13,7 @@ public sealed class LiveClusterTests
             Assert.Ignore("set E2E_KUBECONFIG to run against a real cluster");
         }
 
-        using var client = new KubernetesClient(KubernetesClientConfiguration.FromKubeConfig(kubeconfig));
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(kubeconfig));
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         Assert.That(await client.GetServedVersionsAsync("", cts.Token), Does.Contain("v1"));
         var namespaces = await client.ListAllAsync(ResourceType.Namespace, null, new ListOptions(Limit: 1), cts.Token);

@@ -1,33 +1,60 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Testing.KubeApi;
+using k8s;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace CapiCiliumAddon.Kubernetes.Tests;
 
-/// <summary>Replays the real kube-apiserver answers in tests/fixtures/kube-api.</summary>
+/// <summary>
+/// The client on the KubernetesClient library against the real kube-apiserver answers recorded in
+/// tests/fixtures/kube-api, replayed by an in-process HTTP server: the request each call makes, and what it makes of
+/// each answer (objects, lists, watch streams, and every error as its typed exception).
+/// </summary>
 public sealed class RecordedFixtureTests
 {
-    private static readonly string FixtureDirectory = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "kube-api");
     private static readonly KubernetesClientOptions NoRetry = new() { MaxRetryAttempts = 0 };
     private static readonly ResourceType ClusterV1Beta1 = ResourceType.Cluster.WithVersion("v1beta1");
 
-    private static readonly Dictionary<string, (string Method, string Path, int Status)> Index =
-        File.ReadAllLines(Path.Combine(FixtureDirectory, "INDEX.tsv"))
-            .Where(l => l.Length > 0)
-            .Select(l => l.Split('\t'))
-            .ToDictionary(f => f[0], f => (f[1], System.Text.RegularExpressions.Regex.Replace(f[2], @" \(.*\)$", ""), int.Parse(f[3].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)));
-
-    private static (KubernetesClient Client, ReplayHandler Handler) Replay(string name)
+    /// <summary>A client and a server that answers every request with the recording (its status and body, as received).</summary>
+    private sealed class Replay : IAsyncDisposable
     {
-        var file = Path.Combine(FixtureDirectory, name + (name.StartsWith("watch-clusters-stream", StringComparison.Ordinal) ? ".jsonl" : ".json"));
-        var handler = new ReplayHandler((HttpStatusCode)Index[name].Status, File.ReadAllText(file));
-        return (new KubernetesClient(new Uri("https://kube.example:6443/"), handler, NoRetry), handler);
-    }
+        private Replay(Recording recording, FakeApiServer server, KubernetesClient client)
+        {
+            Recording = recording;
+            Server = server;
+            Client = client;
+        }
 
-    private static void AssertRequestMatchesIndex(string name, ReplayHandler handler, string? pathOverride = null)
-    {
-        Assert.That(handler.Requests, Has.Count.EqualTo(1));
-        Assert.That(handler.Requests[0].Method.Method, Is.EqualTo(Index[name].Method));
-        Assert.That(handler.Requests[0].PathAndQuery, Is.EqualTo(pathOverride ?? Index[name].Path));
+        public Recording Recording { get; }
+
+        public FakeApiServer Server { get; }
+
+        public KubernetesClient Client { get; }
+
+        public RecordedRequest Request => Server.Requests.Single();
+
+        public static Task<Replay> StartAsync(string name) => StartAsync(KubeApiRecordings.Get(name));
+
+        public static async Task<Replay> StartAsync(Recording recording, string? body = null)
+        {
+            var server = await FakeApiServer.StartAsync((ctx, _, _) => FakeApiServer.Json(ctx, recording.Status, body ?? recording.Body));
+            return new Replay(recording, server, new KubernetesClient(new KubernetesClientConfiguration { Host = server.Url.ToString() }, NoRetry));
+        }
+
+        /// <summary>The request was the recorded one: method, path and query.</summary>
+        public void AssertRequestMatchesRecording(string? target = null)
+        {
+            Assert.That(Request.Method, Is.EqualTo(Recording.Method));
+            Assert.That(Request.Target, Is.EqualTo(target ?? Recording.Target));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Server.DisposeAsync();
+        }
     }
 
     private static JsonObject Cluster(string name) => new()
@@ -89,17 +116,16 @@ public sealed class RecordedFixtureTests
     }
 
     [TestCaseSource(nameof(ErrorCases))]
-    public void Error_fixture_maps_to_typed_exception_with_server_message_and_causes(ErrorCase error)
+    public async Task Error_fixture_maps_to_typed_exception_with_server_message_and_causes(ErrorCase error)
     {
-        var (client, handler) = Replay(error.Fixture);
-        using var _ = client;
-        var status = JsonNode.Parse(File.ReadAllText(Path.Combine(FixtureDirectory, error.Fixture + ".json")))!;
+        await using var replay = await Replay.StartAsync(error.Fixture);
+        var status = replay.Recording.Json;
 
-        var ex = Assert.CatchAsync<KubernetesApiException>(() => error.Call(client))!;
+        var ex = Assert.CatchAsync<KubernetesApiException>(() => error.Call(replay.Client))!;
 
         Assert.That(ex, Is.TypeOf(error.Expected));
         Assert.That(ex.Reason, Is.EqualTo(error.Reason));
-        Assert.That((int)ex.StatusCode, Is.EqualTo(Index[error.Fixture].Status));
+        Assert.That((int)ex.StatusCode, Is.EqualTo(replay.Recording.Status));
         Assert.That(ex.Message, Is.EqualTo((string)status["message"]!));
         Assert.That(ex.Message, Does.Contain(error.MessagePart));
         if (error.CauseField is not null)
@@ -108,113 +134,106 @@ public sealed class RecordedFixtureTests
             Assert.That(ex.Causes.All(c => c.Type is { Length: > 0 } && c.Message is { Length: > 0 }));
         }
 
-        Assert.That(handler.Requests[0].Method.Method, Is.EqualTo(Index[error.Fixture].Method));
-        if (Index[error.Fixture].Path.Contains('?', StringComparison.Ordinal) || error.Fixture.StartsWith("get", StringComparison.Ordinal))
+        Assert.That(replay.Request.Method, Is.EqualTo(replay.Recording.Method));
+        if (replay.Recording.Target.StartsWith('/') && (replay.Recording.Query.Length > 0 || error.Fixture.StartsWith("get", StringComparison.Ordinal)))
         {
-            Assert.That(handler.Requests[0].PathAndQuery, Is.EqualTo(Index[error.Fixture].Path));
+            Assert.That(replay.Request.Target, Is.EqualTo(replay.Recording.Target));
         }
     }
 
     [Test]
-    public void Ssa_conflict_names_the_other_manager_and_the_field()
+    public async Task Ssa_conflict_names_the_other_manager_and_the_field()
     {
-        var (client, _) = Replay("ssa-configmap-conflict-other-manager-409");
-        using var __ = client;
-        var ex = Assert.ThrowsAsync<KubernetesConflictException>(() => client.ApplyAsync(ResourceType.ConfigMap, ConfigMap(), new ApplyOptions("someone-else"), default))!;
+        await using var replay = await Replay.StartAsync("ssa-configmap-conflict-other-manager-409");
+        var ex = Assert.ThrowsAsync<KubernetesConflictException>(() => replay.Client.ApplyAsync(ResourceType.ConfigMap, ConfigMap(), new ApplyOptions("someone-else"), default))!;
         Assert.That(ex.Causes, Has.Count.EqualTo(1));
         Assert.That(ex.Causes[0], Is.EqualTo(new StatusCause("FieldManagerConflict", ".data.cilium.yaml", "conflict with \"capi-cilium-addon\"")));
+        replay.AssertRequestMatchesRecording();
     }
 
     [Test]
     public async Task Get_parses_cluster_in_both_versions()
     {
-        var (client, handler) = Replay("get-cluster-v1beta2-200");
-        using (client)
+        await using (var replay = await Replay.StartAsync("get-cluster-v1beta2-200"))
         {
-            var cluster = await client.GetAsync(ResourceType.Cluster, "metal3", "capi-1", default);
+            var cluster = await replay.Client.GetAsync(ResourceType.Cluster, "metal3", "capi-1", default);
             Assert.That((string?)cluster["metadata"]!["name"], Is.EqualTo("capi-1"));
             Assert.That((string?)cluster["apiVersion"], Is.EqualTo("cluster.x-k8s.io/v1beta2"));
             Assert.That(cluster["spec"]!["controlPlaneEndpoint"]!["host"], Is.Not.Null);
-            AssertRequestMatchesIndex("get-cluster-v1beta2-200", handler);
+            replay.AssertRequestMatchesRecording();
         }
 
-        (client, handler) = Replay("get-cluster-v1beta1-200");
-        using (client)
+        await using (var replay = await Replay.StartAsync("get-cluster-v1beta1-200"))
         {
-            var cluster = await client.GetAsync(ClusterV1Beta1, "metal3", "capi-1", default);
+            var cluster = await replay.Client.GetAsync(ClusterV1Beta1, "metal3", "capi-1", default);
             Assert.That((string?)cluster["apiVersion"], Is.EqualTo("cluster.x-k8s.io/v1beta1"));
-            AssertRequestMatchesIndex("get-cluster-v1beta1-200", handler);
+            replay.AssertRequestMatchesRecording();
         }
     }
 
     [Test]
     public async Task List_parses_items_and_resource_version()
     {
-        var (client, handler) = Replay("list-clusters-all-ns-labelled-200");
-        using var _ = client;
-        var list = await client.ListAsync(ResourceType.Cluster, null, new ListOptions(LabelSelector: "cni=cilium"), default);
+        await using var replay = await Replay.StartAsync("list-clusters-all-ns-labelled-200");
+        var list = await replay.Client.ListAsync(ResourceType.Cluster, null, new ListOptions(LabelSelector: "cni=cilium"), default);
         Assert.That(list.Items, Is.Not.Empty);
         Assert.That(list.Items.All(i => (string?)i["kind"] == "Cluster" && i.Parent is null));
-        Assert.That(list.ResourceVersion, Is.Not.Empty);
-        Assert.That(list.Continue, Is.Null);
-        AssertRequestMatchesIndex("list-clusters-all-ns-labelled-200", handler);
+        Assert.That(list.ResourceVersion, Is.EqualTo("239"));
+        Assert.That(list.Continue, Is.Null, "the recorded list has continue: \"\"");
+        replay.AssertRequestMatchesRecording();
     }
 
     [Test]
     public async Task Paged_list_with_limit_1_returns_continue()
     {
-        var (client, handler) = Replay("list-clusters-paged-limit1-200");
-        using var _ = client;
-        var page = await client.ListAsync(ResourceType.Cluster, null, new ListOptions(LabelSelector: "cni=cilium", Limit: 1), default);
+        await using var replay = await Replay.StartAsync("list-clusters-paged-limit1-200");
+        var page = await replay.Client.ListAsync(ResourceType.Cluster, null, new ListOptions(LabelSelector: "cni=cilium", Limit: 1), default);
         Assert.That(page.Items, Has.Count.EqualTo(1));
         Assert.That(page.Continue, Does.StartWith("eyJ2Ijoi"));
         Assert.That(page.ResourceVersion, Is.EqualTo("239"));
-        AssertRequestMatchesIndex("list-clusters-paged-limit1-200", handler);
+        replay.AssertRequestMatchesRecording();
     }
 
     [Test]
     public async Task Discovery_prefers_v1beta2_and_resolve_keeps_or_falls_back()
     {
-        var (client, handler) = Replay("discovery-group-cluster");
-        using var _ = client;
-        Assert.That(await client.GetServedVersionsAsync("cluster.x-k8s.io", default), Is.EqualTo(new[] { "v1beta2", "v1beta1" }));
-        AssertRequestMatchesIndex("discovery-group-cluster", handler);
+        await using var replay = await Replay.StartAsync("discovery-group-cluster");
+        Assert.That(await replay.Client.GetServedVersionsAsync("cluster.x-k8s.io", default), Is.EqualTo(new[] { "v1beta2", "v1beta1" }));
+        Assert.That(replay.Server.Requests.First().Target, Is.EqualTo(replay.Recording.Target));
 
-        Assert.That(await client.ResolveAsync(ResourceType.Cluster, default), Is.EqualTo(ResourceType.Cluster));
-        Assert.That(await client.ResolveAsync(ClusterV1Beta1, default), Is.EqualTo(ClusterV1Beta1));
-        Assert.That((await client.ResolveAsync(ResourceType.Cluster.WithVersion("v1beta3"), default)).Version, Is.EqualTo("v1beta2"));
+        Assert.That(await replay.Client.ResolveAsync(ResourceType.Cluster, default), Is.EqualTo(ResourceType.Cluster));
+        Assert.That(await replay.Client.ResolveAsync(ClusterV1Beta1, default), Is.EqualTo(ClusterV1Beta1));
+        Assert.That((await replay.Client.ResolveAsync(ResourceType.Cluster.WithVersion("v1beta3"), default)).Version, Is.EqualTo("v1beta2"));
     }
 
     [Test]
     public async Task Resolve_falls_back_to_v1beta1_on_an_older_cluster_api()
     {
-        const string OldDiscovery = """
-            {"kind":"APIGroup","apiVersion":"v1","name":"cluster.x-k8s.io",
-             "versions":[{"groupVersion":"cluster.x-k8s.io/v1beta1","version":"v1beta1"}],
-             "preferredVersion":{"groupVersion":"cluster.x-k8s.io/v1beta1","version":"v1beta1"}}
-            """;
-        using var client = new KubernetesClient(new Uri("https://kube.example/"), new ReplayHandler(HttpStatusCode.OK, OldDiscovery), NoRetry);
-        var resolved = await client.ResolveAsync(ResourceType.Cluster, default);
-        Assert.That(resolved, Is.EqualTo(ClusterV1Beta1));
+        // The recorded discovery document as a Cluster API older than 1.11 serves it: v1beta1 only.
+        var recorded = KubeApiRecordings.Get("discovery-group-cluster");
+        var old = recorded.Json;
+        old["versions"] = new JsonArray(old["versions"]!.AsArray().Where(v => (string?)v!["version"] == "v1beta1").Select(v => v!.DeepClone()).ToArray());
+        old["preferredVersion"] = old["versions"]![0]!.DeepClone();
+        await using var replay = await Replay.StartAsync(recorded, old.ToJsonString());
+
+        Assert.That(await replay.Client.ResolveAsync(ResourceType.Cluster, default), Is.EqualTo(ClusterV1Beta1));
     }
 
     [Test]
     public async Task Discovery_of_an_unserved_group_is_empty_and_resolve_says_so()
     {
-        var (client, _) = Replay("get-cluster-missing-404");
-        using var __ = client;
-        Assert.That(await client.GetServedVersionsAsync("cluster.x-k8s.io", default), Is.Empty);
-        var ex = Assert.ThrowsAsync<KubernetesNotFoundException>(() => client.ResolveAsync(ResourceType.Cluster, default))!;
+        await using var replay = await Replay.StartAsync("get-cluster-missing-404");
+        Assert.That(await replay.Client.GetServedVersionsAsync("cluster.x-k8s.io", default), Is.Empty);
+        var ex = Assert.ThrowsAsync<KubernetesNotFoundException>(() => replay.Client.ResolveAsync(ResourceType.Cluster, default))!;
         Assert.That(ex.Message, Does.Contain("cluster.x-k8s.io").And.Contain("not served"));
     }
 
     [Test]
     public async Task Watch_stream_yields_events_in_order_with_bookmark()
     {
-        var (client, handler) = Replay("watch-clusters-stream");
-        using var _ = client;
+        await using var replay = await Replay.StartAsync("watch-clusters-stream");
         var events = new List<WatchEvent>();
-        await foreach (var e in client.WatchAsync(ResourceType.Cluster, null, new WatchOptions(LabelSelector: "cni=cilium", ResourceVersion: "239", TimeoutSeconds: 6), default))
+        await foreach (var e in replay.Client.WatchAsync(ResourceType.Cluster, null, new WatchOptions(LabelSelector: "cni=cilium", ResourceVersion: "239", TimeoutSeconds: 6), default))
         {
             events.Add(e);
         }
@@ -223,45 +242,77 @@ public sealed class RecordedFixtureTests
         {
             WatchEventType.Modified, WatchEventType.Modified, WatchEventType.Deleted, WatchEventType.Added, WatchEventType.Deleted, WatchEventType.Bookmark,
         }));
-        Assert.That((string?)events[^1].Object["metadata"]!["resourceVersion"], Is.EqualTo("247"));
+        Assert.That(events.Select(e => (string?)e.Object["metadata"]!["resourceVersion"]), Is.EqualTo(new[] { "243", "244", "245", "246", "247", "247" }));
         Assert.That(events.Take(5).All(e => (string?)e.Object["kind"] == "Cluster" && e.Object["metadata"]?["name"] is not null));
-        AssertRequestMatchesIndex("watch-clusters-stream", handler, Index["watch-clusters-stream"].Path.Replace("<from list>", "239", StringComparison.Ordinal));
+        AssertSameWatch(replay.Request, replay.Recording.Target.Replace("<from list>", "239", StringComparison.Ordinal));
     }
 
     [Test]
-    public void Watch_in_stream_410_throws_gone()
+    public async Task Watch_in_stream_410_throws_gone()
     {
-        var (client, handler) = Replay("watch-too-old-rv-410");
-        using var _ = client;
+        await using var replay = await Replay.StartAsync("watch-too-old-rv-410");
         var ex = Assert.ThrowsAsync<KubernetesGoneException>(async () =>
         {
-            await foreach (var __ in client.WatchAsync(ResourceType.Cluster, null, new WatchOptions(ResourceVersion: "1", AllowBookmarks: false, TimeoutSeconds: 3), default))
+            await foreach (var __ in replay.Client.WatchAsync(ResourceType.Cluster, null, new WatchOptions(ResourceVersion: "1", AllowBookmarks: false, TimeoutSeconds: 3), default))
             {
             }
         })!;
         Assert.That(ex.Reason, Is.EqualTo("Expired"));
         Assert.That(ex.Message, Is.EqualTo("too old resource version: 1 (236)"));
-        AssertRequestMatchesIndex("watch-too-old-rv-410", handler);
+        AssertSameWatch(replay.Request, replay.Recording.Target);
     }
 
-    [TestCase("ssa-configmap-create-201", "capi-cilium-addon", true)]
-    [TestCase("ssa-configmap-noop-200", "capi-cilium-addon", true)]
-    public async Task Ssa_sends_apply_patch_and_parses_the_answer(string fixture, string manager, bool force)
+    [Test]
+    public async Task Watch_events_before_an_in_stream_410_are_delivered_then_gone_is_thrown()
     {
-        var (client, handler) = Replay(fixture);
-        using var _ = client;
-        var applied = await client.ApplyAsync(ResourceType.ConfigMap, ConfigMap(), new ApplyOptions(manager, force), default);
+        // The recorded stream, then the recorded ERROR event: a watch that ran into compaction midway.
+        var stream = KubeApiRecordings.Get("watch-clusters-stream").Body.TrimEnd('\n') + "\n" + KubeApiRecordings.Get("watch-too-old-rv-410").Body.Trim() + "\n";
+        await using var replay = await Replay.StartAsync(KubeApiRecordings.Get("watch-clusters-stream"), stream);
+        var events = new List<WatchEventType>();
+        Assert.ThrowsAsync<KubernetesGoneException>(async () =>
+        {
+            await foreach (var e in replay.Client.WatchAsync(ResourceType.Cluster, null, new WatchOptions(LabelSelector: "cni=cilium", ResourceVersion: "239", TimeoutSeconds: 6), default))
+            {
+                events.Add(e.Type);
+            }
+        });
+        Assert.That(events, Has.Count.EqualTo(6));
+    }
+
+    /// <summary>
+    /// The recordings were made with watch=1 and the parameters in another order; the library sends watch=true in the
+    /// order of the OpenAPI operation. The API server reads query parameters by name and accepts both spellings of
+    /// true, so the same parameters with the same values are the same request.
+    /// </summary>
+    private static void AssertSameWatch(RecordedRequest request, string recordedTarget)
+    {
+        static Dictionary<string, string> Parameters(string target) =>
+            QueryHelpers.ParseQuery(target.Contains('?', StringComparison.Ordinal) ? target[target.IndexOf('?', StringComparison.Ordinal)..] : "")
+                .ToDictionary(kv => kv.Key, kv => kv.Key == "watch" && kv.Value.ToString() == "1" ? "true" : kv.Value.ToString(), StringComparer.Ordinal);
+
+        Assert.That(request.Method, Is.EqualTo("GET"));
+        Assert.That(request.Path, Is.EqualTo(recordedTarget.Split('?')[0]));
+        Assert.That(Parameters(request.Target), Is.EquivalentTo(Parameters(recordedTarget)));
+    }
+
+    [TestCase("ssa-configmap-create-201")]
+    [TestCase("ssa-configmap-noop-200")]
+    public async Task Ssa_sends_apply_patch_and_parses_the_answer(string fixture)
+    {
+        await using var replay = await Replay.StartAsync(fixture);
+        var applied = await replay.Client.ApplyAsync(ResourceType.ConfigMap, ConfigMap(), new ApplyOptions("capi-cilium-addon", Force: true), default);
         Assert.That((string?)applied["metadata"]!["name"], Is.EqualTo("capi-1-cilium"));
-        AssertRequestMatchesIndex(fixture, handler);
-        Assert.That(handler.Requests[0].ContentType, Is.EqualTo("application/apply-patch+yaml"));
-        Assert.That(JsonNode.DeepEquals(JsonNode.Parse(handler.Requests[0].Body!), ConfigMap()));
+        replay.AssertRequestMatchesRecording();
+
+        // The library adds "; charset=utf-8"; the API server drops parameters before matching the patch type.
+        Assert.That(MediaTypeHeaderValue.Parse(replay.Request.ContentType!).MediaType, Is.EqualTo("application/apply-patch+yaml"));
+        Assert.That(JsonNode.DeepEquals(JsonNode.Parse(replay.Request.Body), ConfigMap()));
     }
 
     [Test]
     public async Task Ssa_of_crs_and_cluster_label_use_the_recorded_paths()
     {
-        var (client, handler) = Replay("ssa-crs-create-201");
-        using (client)
+        await using (var replay = await Replay.StartAsync("ssa-crs-create-201"))
         {
             var crs = new JsonObject
             {
@@ -269,16 +320,15 @@ public sealed class RecordedFixtureTests
                 ["kind"] = "ClusterResourceSet",
                 ["metadata"] = new JsonObject { ["name"] = "capi-1-cilium", ["namespace"] = "metal3" },
             };
-            var result = await client.ApplyAsync(ResourceType.ClusterResourceSet, crs, new ApplyOptions("capi-cilium-addon", Force: true), default);
+            var result = await replay.Client.ApplyAsync(ResourceType.ClusterResourceSet, crs, new ApplyOptions("capi-cilium-addon", Force: true), default);
             Assert.That((string?)result["kind"], Is.EqualTo("ClusterResourceSet"));
-            AssertRequestMatchesIndex("ssa-crs-create-201", handler);
+            replay.AssertRequestMatchesRecording();
         }
 
-        (client, handler) = Replay("ssa-cluster-add-label-200");
-        using (client)
+        await using (var replay = await Replay.StartAsync("ssa-cluster-add-label-200"))
         {
-            await client.ApplyAsync(ResourceType.Cluster, Cluster("capi-1"), new ApplyOptions("capi-cilium-addon"), default);
-            AssertRequestMatchesIndex("ssa-cluster-add-label-200", handler);
+            await replay.Client.ApplyAsync(ResourceType.Cluster, Cluster("capi-1"), new ApplyOptions("capi-cilium-addon"), default);
+            replay.AssertRequestMatchesRecording();
         }
     }
 
@@ -288,8 +338,7 @@ public sealed class RecordedFixtureTests
     [TestCase("create-cluster-v1beta2-201")]
     public async Task Create_posts_to_the_collection(string fixture)
     {
-        var (client, handler) = Replay(fixture);
-        using var _ = client;
+        await using var replay = await Replay.StartAsync(fixture);
         var type = fixture switch
         {
             "create-event-events-v1-201" => ResourceType.Event,
@@ -303,34 +352,70 @@ public sealed class RecordedFixtureTests
             ["kind"] = type.Kind,
             ["metadata"] = new JsonObject { ["generateName"] = "x-", ["namespace"] = "metal3" },
         };
-        var created = await client.CreateAsync(type, obj, default);
+        var created = await replay.Client.CreateAsync(type, obj, default);
         Assert.That((string?)created["kind"], Is.EqualTo(type.Kind));
-        AssertRequestMatchesIndex(fixture, handler);
-        Assert.That(handler.Requests[0].ContentType, Is.EqualTo("application/json"));
+        replay.AssertRequestMatchesRecording();
+        Assert.That(MediaTypeHeaderValue.Parse(replay.Request.ContentType!).MediaType, Is.EqualTo("application/json"));
+    }
+
+    [Test]
+    public async Task The_recorded_lease_and_event_read_as_the_librarys_typed_models()
+    {
+        await using (var replay = await Replay.StartAsync("create-lease-201"))
+        {
+            var lease = await replay.Client.CreateAsync(new k8s.Models.V1Lease
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "capi-cilium-addon", NamespaceProperty = "metal3" },
+                Spec = new k8s.Models.V1LeaseSpec { HolderIdentity = "pod-0", AcquireTime = new DateTime(2026, 11, 21, 10, 0, 0, DateTimeKind.Utc) },
+            }, default);
+            var recorded = replay.Recording.Json;
+            Assert.That(lease.Spec.HolderIdentity, Is.EqualTo((string?)recorded["spec"]!["holderIdentity"]));
+            Assert.That(lease.Metadata.ResourceVersion, Is.EqualTo((string?)recorded["metadata"]!["resourceVersion"]));
+            replay.AssertRequestMatchesRecording();
+
+            // A time on a whole second still goes out as metav1.MicroTime: six fractional digits, or the server refuses it.
+            var sent = JsonNode.Parse(replay.Request.Body)!;
+            Assert.That((string?)sent["spec"]!["acquireTime"], Is.EqualTo("2026-11-21T10:00:00.000000Z"));
+            Assert.That((string?)sent["apiVersion"], Is.EqualTo("coordination.k8s.io/v1"));
+            Assert.That((string?)sent["kind"], Is.EqualTo("Lease"));
+        }
+
+        await using (var replay = await Replay.StartAsync("create-event-events-v1-201"))
+        {
+            var ev = await replay.Client.CreateAsync(new k8s.Models.Eventsv1Event
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "capi-1.x", NamespaceProperty = "metal3" },
+                EventTime = DateTime.UtcNow,
+            }, default);
+            var recorded = replay.Recording.Json;
+            Assert.That(ev.Regarding.Uid, Is.EqualTo((string?)recorded["regarding"]!["uid"]));
+            Assert.That(ev.EventTime, Is.Not.Null);
+            replay.AssertRequestMatchesRecording();
+        }
     }
 
     [Test]
     public async Task Update_lease_puts_to_the_object()
     {
-        var (client, handler) = Replay("update-lease-200");
-        using var _ = client;
-        var updated = await client.ReplaceAsync(ResourceType.Lease, Lease(), default);
+        await using var replay = await Replay.StartAsync("update-lease-200");
+        var updated = await replay.Client.ReplaceAsync(ResourceType.Lease, Lease(), default);
         Assert.That((string?)updated["kind"], Is.EqualTo("Lease"));
-        AssertRequestMatchesIndex("update-lease-200", handler);
+        replay.AssertRequestMatchesRecording();
     }
 
     [Test]
     public async Task Delete_of_a_missing_object_is_false()
     {
-        var (client, _) = Replay("get-crs-binding-missing-404");
-        using var __ = client;
-        Assert.That(await client.DeleteAsync(ResourceType.ClusterResourceSetBinding, "metal3", "capi-1", new DeleteOptions(), default), Is.False);
+        await using var replay = await Replay.StartAsync("get-crs-binding-missing-404");
+        Assert.That(await replay.Client.DeleteAsync(ResourceType.ClusterResourceSetBinding, "metal3", "capi-1", new DeleteOptions(), default), Is.False);
+        Assert.That(replay.Request.Method, Is.EqualTo("DELETE"));
+        Assert.That(replay.Request.Target, Is.EqualTo(replay.Recording.Target));
     }
 
     [Test]
     public void Cluster_without_endpoint_has_no_field()
     {
-        var created = JsonNode.Parse(File.ReadAllText(Path.Combine(FixtureDirectory, "create-cluster-no-endpoint-201.json")))!;
+        var created = KubeApiRecordings.Get("create-cluster-no-endpoint-201").Json;
         Assert.That(created["spec"]?["controlPlaneEndpoint"], Is.Null);
     }
 
@@ -352,16 +437,5 @@ public sealed class RecordedFixtureTests
         Assert.That(throttled.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(3)));
 
         Assert.That(KubernetesApiException.FromStatus(HttpStatusCode.Gone, "gone"), Is.TypeOf<KubernetesGoneException>());
-    }
-
-    [Test]
-    public void Paths_escape_and_scope_correctly()
-    {
-        Assert.That(KubernetesClient.CollectionPath(ResourceType.ConfigMap, "metal3"), Is.EqualTo("/api/v1/namespaces/metal3/configmaps"));
-        Assert.That(KubernetesClient.CollectionPath(ResourceType.Cluster, null), Is.EqualTo("/apis/cluster.x-k8s.io/v1beta2/clusters"));
-        Assert.That(KubernetesClient.ResourcePath(ResourceType.Namespace, null, "metal3"), Is.EqualTo("/api/v1/namespaces/metal3"));
-        Assert.That(KubernetesClient.ResourcePath(ResourceType.Lease, "a b", "c/d"), Is.EqualTo("/apis/coordination.k8s.io/v1/namespaces/a%20b/leases/c%2Fd"));
-        Assert.Throws<ArgumentException>(() => KubernetesClient.ResourcePath(ResourceType.ConfigMap, null, "x"));
-        Assert.Throws<ArgumentException>(() => KubernetesClient.CollectionPath(ResourceType.Namespace, "metal3"));
     }
 }

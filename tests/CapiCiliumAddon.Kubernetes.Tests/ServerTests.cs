@@ -1,11 +1,14 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Testing.KubeApi;
+using k8s;
 using Microsoft.AspNetCore.Http;
 
 namespace CapiCiliumAddon.Kubernetes.Tests;
 
-/// <summary>The client against an in-process Kestrel server: retries, query strings, bodies, auth.</summary>
+/// <summary>The client on the KubernetesClient library against an in-process Kestrel server: retries, timeouts, query strings, bodies, watch streams.</summary>
 public sealed class ServerTests
 {
     private const string EmptyConfigMap = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"ns","resourceVersion":"5"}}""";
@@ -22,8 +25,10 @@ public sealed class ServerTests
         OnRetry = onRetry,
     };
 
-    private static KubernetesClient Client(FakeApiServer server, KubernetesClientOptions? options = null) =>
-        new(server.Url, new SocketsHttpHandler(), options ?? Fast());
+    private static KubernetesClient Client(FakeApiServer server, KubernetesClientOptions? options = null) => Client(server.Url, options);
+
+    private static KubernetesClient Client(Uri server, KubernetesClientOptions? options = null) =>
+        new(new KubernetesClientConfiguration { Host = server.ToString() }, options ?? Fast());
 
     private static CancellationToken Timeout() => new CancellationTokenSource(Generous).Token;
 
@@ -124,7 +129,7 @@ public sealed class ServerTests
         var url = new Uri($"http://127.0.0.1:{port}/");
         var firstFailure = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         var options = Fast(retries: 50, onRetry: (ex, _, _) => firstFailure.TrySetResult(ex)) with { RetryBaseDelay = TimeSpan.FromMilliseconds(20), RetryMaxDelay = TimeSpan.FromMilliseconds(200) };
-        using var client = new KubernetesClient(url, new SocketsHttpHandler(), options);
+        using var client = Client(url, options);
 
         var get = client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
         var failure = await firstFailure.Task.WaitAsync(Generous);
@@ -141,7 +146,7 @@ public sealed class ServerTests
     {
         var url = new Uri($"http://127.0.0.1:{FreePort()}/");
         var retries = 0;
-        using var client = new KubernetesClient(url, new SocketsHttpHandler(), Fast(retries: 2, onRetry: (_, _, _) => Interlocked.Increment(ref retries)));
+        using var client = Client(url, Fast(retries: 2, onRetry: (_, _, _) => Interlocked.Increment(ref retries)));
 
         var ex = Assert.ThrowsAsync<KubernetesConnectionException>(() => client.ListAsync(ResourceType.Cluster, null, new ListOptions(), Timeout()))!;
 
@@ -175,8 +180,8 @@ public sealed class ServerTests
         Assert.That(server.Requests.Select(r => r.Target), Is.EqualTo(new[]
         {
             "/api/v1/namespaces/ns/configmaps?labelSelector=app%3Dx&limit=2",
-            "/api/v1/namespaces/ns/configmaps?labelSelector=app%3Dx&limit=2&continue=p2",
-            "/api/v1/namespaces/ns/configmaps?labelSelector=app%3Dx&limit=2&continue=p3",
+            "/api/v1/namespaces/ns/configmaps?continue=p2&labelSelector=app%3Dx&limit=2",
+            "/api/v1/namespaces/ns/configmaps?continue=p3&labelSelector=app%3Dx&limit=2",
         }));
     }
 
@@ -213,7 +218,7 @@ public sealed class ServerTests
         await client.ListAsync(ResourceType.Cluster, "metal3", new ListOptions("env in (a,b),!x", "metadata.name=c&d", 7, "tok/+="), Timeout());
 
         Assert.That(server.Requests.Single().Target, Is.EqualTo(
-            "/apis/cluster.x-k8s.io/v1beta2/namespaces/metal3/clusters?labelSelector=env%20in%20%28a%2Cb%29%2C%21x&fieldSelector=metadata.name%3Dc%26d&limit=7&continue=tok%2F%2B%3D"));
+            "/apis/cluster.x-k8s.io/v1beta2/namespaces/metal3/clusters?continue=tok%2F%2B%3D&fieldSelector=metadata.name%3Dc%26d&labelSelector=env%20in%20%28a%2Cb%29%2C%21x&limit=7"));
     }
 
     [Test]
@@ -227,7 +232,9 @@ public sealed class ServerTests
 
         var requests = server.Requests.ToArray();
         Assert.That(requests[0].Method, Is.EqualTo("PATCH"));
-        Assert.That(requests[0].ContentType, Is.EqualTo("application/apply-patch+yaml"));
+
+        // The library adds "; charset=utf-8"; the API server drops parameters before matching the patch type.
+        Assert.That(MediaTypeHeaderValue.Parse(requests[0].ContentType!).MediaType, Is.EqualTo("application/apply-patch+yaml"));
         Assert.That(requests[0].Target, Is.EqualTo("/api/v1/namespaces/ns/configmaps/x?fieldManager=capi-cilium-addon&force=true"));
         Assert.That(requests[1].Target, Is.EqualTo("/api/v1/namespaces/ns/configmaps/x?fieldManager=capi-cilium-addon"));
         Assert.That(JsonNode.DeepEquals(JsonNode.Parse(requests[0].Body), ConfigMap()));
@@ -274,70 +281,147 @@ public sealed class ServerTests
         }
 
         Assert.That(seen, Is.EqualTo(new[] { WatchEventType.Added, WatchEventType.Deleted }));
-        Assert.That(server.Requests.Single().Target, Is.EqualTo("/api/v1/namespaces/ns/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=5&timeoutSeconds=30"));
+        Assert.That(server.Requests.Single().Target, Is.EqualTo("/api/v1/namespaces/ns/configmaps?allowWatchBookmarks=true&resourceVersion=5&timeoutSeconds=30&watch=true"));
     }
 
     [Test]
-    public async Task Bearer_token_file_is_reread_after_the_refresh_interval()
+    public async Task A_watch_runs_past_the_request_timeout()
+    {
+        await using var server = await FakeApiServer.StartAsync(async (ctx, _, _) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"6"}}}""" + "\n");
+            await ctx.Response.Body.FlushAsync();
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            await ctx.Response.WriteAsync("""{"type":"MODIFIED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"7"}}}""" + "\n");
+        });
+        using var client = Client(server, Fast(retries: 0) with { RequestTimeout = TimeSpan.FromSeconds(1) });
+
+        var seen = new List<string?>();
+        await foreach (var e in client.WatchAsync(ResourceType.ConfigMap, "ns", new WatchOptions(ResourceVersion: "5", TimeoutSeconds: 30), Timeout()))
+        {
+            seen.Add((string?)e.Object["metadata"]!["resourceVersion"]);
+        }
+
+        Assert.That(seen, Is.EqualTo(new[] { "6", "7" }), "a watch is bounded by its timeoutSeconds, not by the timeout of a request");
+    }
+
+    [Test]
+    public async Task A_watch_left_open_past_its_timeout_is_a_dead_connection()
+    {
+        await using var server = await FakeApiServer.StartAsync(async (ctx, _, _) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            await Task.Delay(System.Threading.Timeout.Infinite, ctx.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        });
+        using var client = Client(server, Fast(retries: 0) with { WatchGracePeriod = TimeSpan.FromSeconds(1) });
+
+        var ex = Assert.ThrowsAsync<KubernetesConnectionException>(async () =>
+        {
+            await foreach (var _ in client.WatchAsync(ResourceType.ConfigMap, "ns", new WatchOptions(ResourceVersion: "5", TimeoutSeconds: 1), Timeout()))
+            {
+            }
+        })!;
+
+        Assert.That(ex.IsTransient);
+        Assert.That(ex.Message, Does.Contain("past its 1 s timeout"));
+    }
+
+    [Test]
+    public async Task A_request_past_the_request_timeout_is_a_transient_connection_failure_and_retried()
+    {
+        await using var server = await FakeApiServer.StartAsync(async (ctx, _, n) =>
+        {
+            if (n == 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), ctx.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+
+            await FakeApiServer.Json(ctx, 200, EmptyConfigMap);
+        });
+        var retries = new List<Exception>();
+        using var client = Client(server, Fast(onRetry: (ex, _, _) => retries.Add(ex)) with { RequestTimeout = TimeSpan.FromSeconds(1) });
+
+        var cm = await client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
+
+        Assert.That((string?)cm["metadata"]!["name"], Is.EqualTo("x"));
+        Assert.That(retries.Single(), Is.TypeOf<KubernetesConnectionException>().With.Message.Contains("timed out after 1 s"));
+    }
+
+    [Test]
+    public async Task A_watch_the_server_closes_without_an_event_is_empty()
+    {
+        await using var server = await FakeApiServer.StartAsync((ctx, _, _) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            return Task.CompletedTask;
+        });
+        using var client = Client(server);
+
+        var events = new List<WatchEvent>();
+        await foreach (var e in client.WatchAsync(ResourceType.Cluster, null, new WatchOptions(ResourceVersion: "9", TimeoutSeconds: 1), Timeout()))
+        {
+            events.Add(e);
+        }
+
+        Assert.That(events, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_malformed_watch_line_ends_the_watch_with_an_error_after_the_events_before_it()
+    {
+        await using var server = await FakeApiServer.StartAsync(async (ctx, _, _) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(
+                """{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"6"}}}""" + "\n" +
+                "upstream connect error\n" +
+                """{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"b","resourceVersion":"7"}}}""" + "\n");
+        });
+        using var client = Client(server);
+
+        var seen = new List<string?>();
+        var ex = Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            await foreach (var e in client.WatchAsync(ResourceType.ConfigMap, "ns", new WatchOptions(ResourceVersion: "5", TimeoutSeconds: 30), Timeout()))
+            {
+                seen.Add((string?)e.Object["metadata"]!["name"]);
+            }
+        })!;
+
+        Assert.That(seen, Is.EqualTo(new[] { "a" }), "nothing after the line that could not be read: the informer re-lists rather than miss it");
+        Assert.That(ex.Message, Does.Contain("malformed watch event"));
+    }
+
+    [Test]
+    public async Task Requests_carry_the_user_agent_of_the_options()
     {
         await using var server = await FakeApiServer.StartAsync((ctx, _, _) => FakeApiServer.Json(ctx, 200, EmptyConfigMap));
-        var tokenFile = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllTextAsync(tokenFile, "first\n");
-            var clock = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
-            var config = new KubernetesClientConfiguration
-            {
-                Server = server.Url,
-                Token = BearerTokenSource.FromFile(tokenFile, TimeSpan.FromMinutes(1), clock),
-            };
-            using var client = new KubernetesClient(config, Fast());
+        using var client = Client(server, Fast() with { UserAgent = "capi-cilium-e2e" });
 
-            await client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
-            await File.WriteAllTextAsync(tokenFile, "second\n");
-            await client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
-            clock.Advance(TimeSpan.FromSeconds(61));
-            await client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
+        await client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
 
-            Assert.That(server.Requests.Select(r => r.Authorization), Is.EqualTo(new[] { "Bearer first", "Bearer first", "Bearer second" }));
-        }
-        finally
-        {
-            File.Delete(tokenFile);
-        }
+        Assert.That(server.Requests.Single().UserAgent, Is.EqualTo("capi-cilium-e2e"));
     }
 
-    [Test]
-    public async Task A_401_makes_the_next_request_reread_the_token_file()
+    [TestCase("a/b")]
+    [TestCase("..")]
+    [TestCase("x?watch=1")]
+    public void A_name_that_would_change_the_request_path_is_refused(string name)
     {
-        await using var server = await FakeApiServer.StartAsync((ctx, r, _) => r.Authorization == "Bearer rotated"
-            ? FakeApiServer.Json(ctx, 200, EmptyConfigMap)
-            : FakeApiServer.Json(ctx, 401, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"""));
-        var tokenFile = Path.GetTempFileName();
-        try
-        {
-            await File.WriteAllTextAsync(tokenFile, "expired");
-            var config = new KubernetesClientConfiguration
-            {
-                Server = server.Url,
-                Token = BearerTokenSource.FromFile(tokenFile, TimeSpan.FromHours(1), new ManualTimeProvider(DateTimeOffset.UnixEpoch)),
-            };
-            using var client = new KubernetesClient(config, Fast());
+        using var client = Client(new Uri("http://127.0.0.1:1/"));
 
-            Assert.ThrowsAsync<KubernetesUnauthorizedException>(() => client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout()));
-            await File.WriteAllTextAsync(tokenFile, "rotated");
-            await client.GetAsync(ResourceType.ConfigMap, "ns", "x", Timeout());
-        }
-        finally
-        {
-            File.Delete(tokenFile);
-        }
+        var ex = Assert.ThrowsAsync<ArgumentException>(() => client.GetAsync(ResourceType.ConfigMap, "ns", name, Timeout()))!;
+
+        Assert.That(ex.Message, Does.Contain(name));
     }
 
     [Test]
     public void Cancellation_is_not_retried_or_wrapped()
     {
-        using var client = new KubernetesClient(new Uri($"http://127.0.0.1:{FreePort()}/"), new SocketsHttpHandler(), Fast(retries: 100) with { RetryBaseDelay = TimeSpan.FromSeconds(30), RetryMaxDelay = TimeSpan.FromSeconds(30) });
+        using var client = Client(new Uri($"http://127.0.0.1:{FreePort()}/"), Fast(retries: 100) with { RetryBaseDelay = TimeSpan.FromSeconds(30), RetryMaxDelay = TimeSpan.FromSeconds(30) });
         using var cts = new CancellationTokenSource();
         var task = client.GetAsync(ResourceType.ConfigMap, "ns", "x", cts.Token);
         cts.Cancel();

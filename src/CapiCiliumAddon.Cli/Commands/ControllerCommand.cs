@@ -6,6 +6,7 @@ using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Planning;
+using k8s.Exceptions;
 using Microsoft.Extensions.Hosting;
 
 namespace CapiCiliumAddon.Cli.Commands;

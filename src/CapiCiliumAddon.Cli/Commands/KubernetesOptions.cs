@@ -6,7 +6,10 @@ namespace CapiCiliumAddon.Cli.Commands;
 /// <summary>How the commands that talk to a management cluster find it. In-cluster configuration when neither is given.</summary>
 public sealed class KubernetesOptions
 {
-    public Option<string?> Kubeconfig { get; } = new("--kubeconfig") { Description = "Kubeconfig file (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)." };
+    public Option<string?> Kubeconfig { get; } = new("--kubeconfig")
+    {
+        Description = "Kubeconfig file; exec credential plugins, tokens and client certificates work (default: the first file of $KUBECONFIG, else in-cluster, else ~/.kube/config).",
+    };
 
     public Option<string?> Context { get; } = new("--context") { Description = "Kubeconfig context (default: the current one)." };
 
@@ -19,8 +22,9 @@ public sealed class KubernetesOptions
         command.Options.Add(Namespace);
     }
 
+    /// <exception cref="k8s.Exceptions.KubeConfigException">The kubeconfig (or in-cluster configuration) cannot be used.</exception>
     public KubernetesClient CreateClient(ParseResult parseResult) =>
-        new(KubernetesClientConfiguration.Default(parseResult.GetValue(Kubeconfig), parseResult.GetValue(Context)));
+        new(KubernetesConfiguration.Load(parseResult.GetValue(Kubeconfig), parseResult.GetValue(Context)));
 
     /// <summary>
     /// v1beta2 is the storage version since Cluster API 1.11; v1beta1 is still served (DESIGN.md §2). Ask the server

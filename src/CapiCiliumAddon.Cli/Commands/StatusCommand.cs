@@ -2,6 +2,7 @@ using System.CommandLine;
 using CapiCiliumAddon.Controller.Status;
 using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Rendering;
+using k8s.Exceptions;
 
 namespace CapiCiliumAddon.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using k8s.Models;
 
 namespace CapiCiliumAddon.Kubernetes.Events;
 
@@ -43,7 +44,7 @@ public sealed class EventRecorder
     }
 
     /// <returns>The Event sent, or null when it was de-duplicated or the API call failed.</returns>
-    public async Task<JsonObject?> RecordAsync(JsonObject regarding, EventType type, string reason, string action, string note, CancellationToken cancellationToken)
+    public async Task<Eventsv1Event?> RecordAsync(JsonObject regarding, EventType type, string reason, string action, string note, CancellationToken cancellationToken)
     {
         var meta = regarding["metadata"] as JsonObject;
         var name = meta?["name"]?.GetValue<string>() ?? "";
@@ -70,36 +71,34 @@ public sealed class EventRecorder
         }
 
         var seq = Interlocked.Increment(ref sequence);
-        var ev = new JsonObject
+        var ev = new Eventsv1Event
         {
-            ["apiVersion"] = "events.k8s.io/v1",
-            ["kind"] = "Event",
-            ["metadata"] = new JsonObject
+            Metadata = new V1ObjectMeta
             {
                 // client-go names events "<object>.<unix nanos in hex>"; a sequence keeps two in one tick apart.
-                ["name"] = $"{name}.{(now.ToUnixTimeMilliseconds() * 1_000_000 + seq % 1_000_000).ToString("x", CultureInfo.InvariantCulture)}",
-                ["namespace"] = ns,
+                Name = $"{name}.{(now.ToUnixTimeMilliseconds() * 1_000_000 + seq % 1_000_000).ToString("x", CultureInfo.InvariantCulture)}",
+                NamespaceProperty = ns,
             },
-            ["eventTime"] = MicroTime(now),
-            ["reportingController"] = options.ReportingController,
-            ["reportingInstance"] = options.ReportingInstance,
-            ["action"] = action,
-            ["reason"] = reason,
-            ["type"] = type.ToString(),
-            ["note"] = note,
-            ["regarding"] = new JsonObject
+            EventTime = now.UtcDateTime,
+            ReportingController = options.ReportingController,
+            ReportingInstance = options.ReportingInstance,
+            Action = action,
+            Reason = reason,
+            Type = type.ToString(),
+            Note = note,
+            Regarding = new V1ObjectReference
             {
-                ["apiVersion"] = regarding["apiVersion"]?.GetValue<string>(),
-                ["kind"] = regarding["kind"]?.GetValue<string>(),
-                ["namespace"] = ns,
-                ["name"] = name,
-                ["uid"] = uid,
+                ApiVersion = regarding["apiVersion"]?.GetValue<string>(),
+                Kind = regarding["kind"]?.GetValue<string>(),
+                NamespaceProperty = ns,
+                Name = name,
+                Uid = uid,
             },
         };
 
         try
         {
-            return await client.CreateAsync(ResourceType.Event, ev, cancellationToken).ConfigureAwait(false);
+            return await client.CreateAsync(ev, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -113,9 +112,6 @@ public sealed class EventRecorder
             return null;
         }
     }
-
-    /// <summary>metav1.MicroTime: RFC 3339 with exactly six fractional digits.</summary>
-    public static string MicroTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Cuts at a UTF-8 character boundary so the note is at most <paramref name="maxBytes"/> bytes.</summary>
     public static string Truncate(string note, int maxBytes)

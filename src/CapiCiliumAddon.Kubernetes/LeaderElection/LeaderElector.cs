@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-using CapiCiliumAddon.Kubernetes.Events;
+using k8s.Exceptions;
+using k8s.Models;
 
 namespace CapiCiliumAddon.Kubernetes.LeaderElection;
 
@@ -33,12 +32,20 @@ public sealed record LeaderElectionOptions
 /// skew assumptions); renew every retry period; stop leading when renewals keep failing past the renew deadline;
 /// release on cancellation.
 /// </summary>
+/// <remarks>
+/// Ours rather than the library's k8s.LeaderElection.LeaderElector with a LeaseLock, which (as of KubernetesClient
+/// 21.0.8) falls short in two ways the controller relies on. It never releases the Lease on shutdown, so a successor
+/// waits out the whole lease duration after every rollout. And it treats only HttpOperationException (an HTTP answer)
+/// as "not leading this round": a refused connection (HttpRequestException) while acquiring escapes
+/// RunAndTryToHoldLeadershipForeverAsync and ends the election for good, and while renewing gives leadership up at the
+/// first failure instead of retrying until the renew deadline. The Lease itself is the library's typed V1Lease.
+/// </remarks>
 public sealed class LeaderElector
 {
     private readonly IKubernetesClient client;
     private readonly LeaderElectionOptions options;
     private readonly TimeProvider time;
-    private string? observedRaw;
+    private V1LeaseSpec? observedSpec;
     private DateTimeOffset observedAt;
     private volatile bool isLeader;
 
@@ -154,8 +161,9 @@ public sealed class LeaderElector
     }
 
     /// <summary>
-    /// One attempt. Any API answer or transport failure (the client reports those as KubernetesConnectionException)
-    /// means "not leading this round": the caller retries within its deadline, so nothing here may escape.
+    /// One attempt. Any API answer, transport failure (the client reports those as KubernetesConnectionException),
+    /// unreadable answer or failed credential refresh (an exec plugin's) means "not leading this round": the caller
+    /// retries within its deadline, so nothing here may escape.
     /// </summary>
     private async Task<bool> TryAcquireOrRenewAsync(CancellationToken cancellationToken)
     {
@@ -163,7 +171,7 @@ public sealed class LeaderElector
         {
             return await AcquireOrRenewOnceAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is KubernetesApiException or KubernetesConnectionException or HttpRequestException)
+        catch (Exception ex) when (ex is KubernetesApiException or KubernetesConnectionException or HttpRequestException or InvalidDataException or KubeConfigException)
         {
             options.OnError?.Invoke(ex);
             return false;
@@ -173,43 +181,37 @@ public sealed class LeaderElector
     private async Task<bool> AcquireOrRenewOnceAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        JsonObject lease;
+        V1Lease lease;
         try
         {
-            lease = await client.GetAsync(ResourceType.Lease, options.Namespace, options.LeaseName, cancellationToken).ConfigureAwait(false);
+            lease = await client.GetAsync<V1Lease>(options.Namespace, options.LeaseName, cancellationToken).ConfigureAwait(false);
         }
         catch (KubernetesNotFoundException)
         {
-            var created = new JsonObject
+            var created = new V1Lease
             {
-                ["apiVersion"] = ResourceType.Lease.ApiVersion,
-                ["kind"] = "Lease",
-                ["metadata"] = new JsonObject { ["name"] = options.LeaseName, ["namespace"] = options.Namespace },
-                ["spec"] = Spec(now, now, 0),
+                Metadata = new V1ObjectMeta { Name = options.LeaseName, NamespaceProperty = options.Namespace },
+                Spec = Spec(now, now, 0),
             };
-            Observe(await client.CreateAsync(ResourceType.Lease, created, cancellationToken).ConfigureAwait(false), now);
+            Observe(await client.CreateAsync(created, cancellationToken).ConfigureAwait(false), now);
             return true;
         }
 
-        var spec = lease["spec"] as JsonObject ?? [];
-        var holder = spec["holderIdentity"]?.GetValue<string>() ?? "";
+        var spec = lease.Spec ?? new V1LeaseSpec();
+        var holder = spec.HolderIdentity ?? "";
         Observe(lease, now);
-        var durationSeconds = spec["leaseDurationSeconds"]?.GetValue<int>() ?? (int)options.LeaseDuration.TotalSeconds;
+        var durationSeconds = spec.LeaseDurationSeconds ?? (int)options.LeaseDuration.TotalSeconds;
         var expired = observedAt + TimeSpan.FromSeconds(durationSeconds) <= now;
         if (holder.Length > 0 && holder != options.Identity && !expired)
         {
             return false;
         }
 
-        var transitions = spec["leaseTransitions"]?.GetValue<int>() ?? 0;
-        var acquireTime = spec["acquireTime"]?.GetValue<string>();
-        var newSpec = holder == options.Identity && acquireTime is not null
-            ? Spec(DateTimeOffset.Parse(acquireTime, CultureInfo.InvariantCulture), now, transitions)
+        var transitions = spec.LeaseTransitions ?? 0;
+        lease.Spec = holder == options.Identity && spec.AcquireTime is { } acquired
+            ? Spec(new DateTimeOffset(acquired, TimeSpan.Zero), now, transitions)
             : Spec(now, now, holder.Length > 0 ? transitions + 1 : transitions);
-
-        var update = lease.DeepClone().AsObject();
-        update["spec"] = newSpec;
-        Observe(await client.ReplaceAsync(ResourceType.Lease, update, cancellationToken).ConfigureAwait(false), now);
+        Observe(await client.ReplaceAsync(lease, cancellationToken).ConfigureAwait(false), now);
         return true;
     }
 
@@ -218,14 +220,12 @@ public sealed class LeaderElector
         using var timeout = new CancellationTokenSource(options.RenewDeadline);
         try
         {
-            var lease = await client.GetAsync(ResourceType.Lease, options.Namespace, options.LeaseName, timeout.Token).ConfigureAwait(false);
-            if (lease["spec"]?["holderIdentity"]?.GetValue<string>() != options.Identity) { return; }
-            var now = time.GetUtcNow();
-            var spec = lease["spec"]!.AsObject();
-            spec["holderIdentity"] = null;
-            spec["leaseDurationSeconds"] = 1;
-            spec["renewTime"] = EventRecorder.MicroTime(now);
-            await client.ReplaceAsync(ResourceType.Lease, lease, timeout.Token).ConfigureAwait(false);
+            var lease = await client.GetAsync<V1Lease>(options.Namespace, options.LeaseName, timeout.Token).ConfigureAwait(false);
+            if (lease.Spec is not { } spec || spec.HolderIdentity != options.Identity) { return; }
+            spec.HolderIdentity = null;
+            spec.LeaseDurationSeconds = 1;
+            spec.RenewTime = time.GetUtcNow().UtcDateTime;
+            await client.ReplaceAsync(lease, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -233,23 +233,22 @@ public sealed class LeaderElector
         }
     }
 
-    private void Observe(JsonObject lease, DateTimeOffset now)
+    private void Observe(V1Lease lease, DateTimeOffset now)
     {
-        var raw = lease["spec"]?.ToJsonString();
-        if (raw != observedRaw)
+        if (!Equals(lease.Spec, observedSpec))
         {
-            observedRaw = raw;
+            observedSpec = lease.Spec;
             observedAt = now;
         }
     }
 
-    private JsonObject Spec(DateTimeOffset acquire, DateTimeOffset renew, int transitions) => new()
+    private V1LeaseSpec Spec(DateTimeOffset acquire, DateTimeOffset renew, int transitions) => new()
     {
-        ["holderIdentity"] = options.Identity,
-        ["leaseDurationSeconds"] = (int)Math.Ceiling(options.LeaseDuration.TotalSeconds),
-        ["acquireTime"] = EventRecorder.MicroTime(acquire),
-        ["renewTime"] = EventRecorder.MicroTime(renew),
-        ["leaseTransitions"] = transitions,
+        HolderIdentity = options.Identity,
+        LeaseDurationSeconds = (int)Math.Ceiling(options.LeaseDuration.TotalSeconds),
+        AcquireTime = acquire.UtcDateTime,
+        RenewTime = renew.UtcDateTime,
+        LeaseTransitions = transitions,
     };
 
     private static TimeSpan Jittered(TimeSpan period) => period * (1 + (Random.Shared.NextDouble() * 1.2));

@@ -13,6 +13,7 @@ using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
 using CapiCiliumAddon.Testing;
+using k8s;
 using Microsoft.Extensions.Hosting;
 
 namespace CapiCiliumAddon.Controller.Tests.EndToEnd;
@@ -26,7 +27,7 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
 {
     public const string KubeConfigVariable = "E2E_KUBECONFIG";
 
-    /// <summary>The bound every "gets ... within" check of the controller is held to.</summary>
+    /// <summary>The acceptance bound for every "gets ... within" check: what a user waits at most for the controller.</summary>
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     private readonly List<(ResourceType Type, string Name)> created = [];
@@ -66,7 +67,7 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
                 "(tests/fixtures/capi-crds) installed to run the end-to-end tests");
         }
 
-        var configuration = KubernetesClientConfiguration.FromKubeConfig(kubeconfig);
+        var configuration = KubernetesConfiguration.Load(kubeconfig);
         var client = new KubernetesClient(configuration, new KubernetesClientOptions { UserAgent = "capi-cilium-e2e" });
         try
         {

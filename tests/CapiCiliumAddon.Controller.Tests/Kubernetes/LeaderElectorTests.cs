@@ -1,7 +1,11 @@
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Controller.Tests.EndToEnd;
 using CapiCiliumAddon.Controller.Tests.Fakes;
 using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Kubernetes.LeaderElection;
+using CapiCiliumAddon.Testing.KubeApi;
+using k8s;
+using Microsoft.AspNetCore.Http;
 using NUnit.Framework;
 
 namespace CapiCiliumAddon.Controller.Tests.Kubernetes;
@@ -44,6 +48,51 @@ public sealed class LeaderElectorTests
         Assert.That(Holder(fake), Is.EqualTo("a"));
         await stop.CancelAsync();
         await run;
+    }
+
+    [Test]
+    public async Task OnTheRealClientARefusedConnectionIsRetried_AndTheLeaseIsReleasedOnStop()
+    {
+        // No API server yet: every attempt is a refused connection, which the library reports as HttpRequestException.
+        var port = EndToEndEnvironment.FreePort();
+        using var client = new KubernetesClient(new KubernetesClientConfiguration { Host = $"http://127.0.0.1:{port}/" }, new KubernetesClientOptions { MaxRetryAttempts = 0 });
+        var refused = 0;
+        var elector = new LeaderElector(client, Options("a") with { OnError = e => { if (e is KubernetesConnectionException) { Interlocked.Increment(ref refused); } } });
+        using var stop = new CancellationTokenSource();
+        var run = elector.RunAsync(Lead(() => { }, () => { }), stop.Token);
+        await FakeKubernetesClient.WaitUntilAsync(() => Volatile.Read(ref refused) >= 3 || run.IsCompleted);
+        Assert.That(run.IsCompleted, Is.False, () => run.Exception?.ToString() ?? "the elector stopped");
+
+        // Then the API server comes up, with a Lease store of one object.
+        string? stored = null;
+        var version = 0;
+        await using var server = await FakeApiServer.StartAsync((context, request, _) =>
+        {
+            if (request.Path != "/apis/coordination.k8s.io/v1/namespaces/capi-cilium-system/leases" + (request.Method == "POST" ? "" : "/capi-cilium-addon"))
+            {
+                return FakeApiServer.Status(context, 404, "NotFound", $"{request.Path} not found");
+            }
+
+            if (request.Method == "GET")
+            {
+                return stored is null ? FakeApiServer.Status(context, 404, "NotFound", "leases.coordination.k8s.io \"capi-cilium-addon\" not found") : FakeApiServer.Json(context, 200, stored);
+            }
+
+            var lease = JsonNode.Parse(request.Body)!.AsObject();
+            lease["metadata"]!["resourceVersion"] = (++version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            stored = lease.ToJsonString();
+            return FakeApiServer.Json(context, request.Method == "POST" ? StatusCodes.Status201Created : StatusCodes.Status200OK, stored);
+        }, port);
+
+        await FakeKubernetesClient.WaitUntilAsync(() => elector.IsLeader || run.IsCompleted);
+        Assert.That(elector.IsLeader, () => run.Exception?.ToString() ?? "not leading");
+        Assert.That((string?)JsonNode.Parse(stored!)!["spec"]!["holderIdentity"], Is.EqualTo("a"));
+
+        await stop.CancelAsync();
+        await run;
+        var released = JsonNode.Parse(stored!)!["spec"]!;
+        Assert.That(released["holderIdentity"], Is.Null, "released on stop, so the next replica need not wait for the lease to expire");
+        Assert.That(server.Requests.Last().Method, Is.EqualTo("PUT"));
     }
 
     [Test]

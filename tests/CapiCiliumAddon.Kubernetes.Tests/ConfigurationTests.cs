@@ -1,0 +1,219 @@
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using CapiCiliumAddon.Testing;
+using CapiCiliumAddon.Testing.KubeApi;
+using k8s.Exceptions;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using static CapiCiliumAddon.Kubernetes.Tests.Certificates;
+
+namespace CapiCiliumAddon.Kubernetes.Tests;
+
+/// <summary>
+/// Kubeconfigs loaded by <see cref="KubernetesConfiguration.Load"/> (the library's loader) reaching an in-process API
+/// server that checks the credentials: exec credential plugins, client certificates over TLS, tokens.
+/// </summary>
+public sealed class ConfigurationTests
+{
+    private const string DiscoveryOfCore = """{"kind":"APIVersions","versions":["v1"]}""";
+
+    private static X509Certificate2 ca = null!;
+    private static X509Certificate2 serverCert = null!;
+    private static X509Certificate2 clientCert = null!;
+    private static X509Certificate2 otherCa = null!;
+    private TempDirectory directory = null!;
+
+    [OneTimeSetUp]
+    public static void Certificates()
+    {
+        ca = CreateCa("test-ca");
+        otherCa = CreateCa("other-ca");
+        serverCert = CreateLeaf(ca, "kube-apiserver", server: true);
+        clientCert = CreateLeaf(ca, "capi-cilium-addon", server: false);
+    }
+
+    [SetUp]
+    public void TempDirectory() => directory = new TempDirectory();
+
+    [TearDown]
+    public void Cleanup() => directory.Dispose();
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+
+    private static KubernetesClientOptions NoRetry => new() { MaxRetryAttempts = 0 };
+
+    /// <summary>Answers like the API server's authenticator: 401 unless the request carries the expected bearer token.</summary>
+    private static Task<FakeApiServer> StartCheckingToken(string token) =>
+        FakeApiServer.StartAsync((ctx, request, _) => request.Authorization == $"Bearer {token}"
+            ? FakeApiServer.Json(ctx, 200, DiscoveryOfCore)
+            : FakeApiServer.Json(ctx, 401, KubeApiRecordings.Get("list-clusters-unauthorized-401").Body));
+
+    [Test]
+    public async Task An_exec_credential_plugin_supplies_the_token_the_server_checks()
+    {
+        await using var server = await StartCheckingToken("token-from-the-plugin");
+        var kubeconfig = Kubeconfigs.WithExecPlugin(directory.Combine("exec"), server.Url, "token-from-the-plugin");
+
+        var configuration = KubernetesConfiguration.Load(kubeconfig);
+        using var client = new KubernetesClient(configuration, NoRetry);
+        var versions = await client.GetServedVersionsAsync("", Timeout());
+        await client.GetServedVersionsAsync("", Timeout());
+
+        Assert.That(versions, Is.EqualTo(new[] { "v1" }));
+        Assert.That(configuration.Namespace, Is.EqualTo("metal3"), "the context's namespace");
+        Assert.That(server.Requests.Select(r => r.Authorization), Is.EqualTo(new[] { "Bearer token-from-the-plugin", "Bearer token-from-the-plugin" }));
+        Assert.That(Kubeconfigs.ExecRuns(directory.Combine("exec")), Is.GreaterThanOrEqualTo(1), "the plugin really ran");
+    }
+
+    [Test]
+    public async Task A_token_the_server_refuses_is_unauthorized_not_retried()
+    {
+        await using var server = await StartCheckingToken("the-right-token");
+        var kubeconfig = Kubeconfigs.WithExecPlugin(directory.Combine("exec"), server.Url, "a-stale-token");
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(kubeconfig));
+
+        var ex = Assert.ThrowsAsync<KubernetesUnauthorizedException>(() => client.GetServedVersionsAsync("", Timeout()))!;
+
+        Assert.That(ex.Message, Is.EqualTo("Unauthorized"));
+        Assert.That(server.Requests, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void A_failing_exec_plugin_is_a_kubeconfig_error_naming_the_file()
+    {
+        var kubeconfig = Kubeconfigs.WithExecPlugin(directory.Combine("exec"), new Uri("https://127.0.0.1:1/"), "unused", exitCode: 1);
+
+        var ex = Assert.Throws<KubeConfigException>(() => KubernetesConfiguration.Load(kubeconfig))!;
+
+        Assert.That(ex.Message, Does.StartWith($"kubeconfig {kubeconfig}: the exec credential plugin of user \"sso\""));
+        Assert.That(ex.Message, Does.Not.Contain("\n"), "one line, without the library's stack trace");
+    }
+
+    [Test]
+    public void A_missing_kubeconfig_names_the_file()
+    {
+        var missing = directory.Combine("nope", "config");
+
+        var ex = Assert.Throws<KubeConfigException>(() => KubernetesConfiguration.Load(missing))!;
+
+        Assert.That(ex.Message, Does.Contain(missing));
+    }
+
+    [Test]
+    public void The_context_asked_for_wins_over_the_current_context()
+    {
+        var path = Write("config", KubeConfig("https://mgmt.example:6443", CaData(ca), Indent("token: t", 4)));
+
+        Assert.That(KubernetesConfiguration.Load(path).Host, Does.StartWith("https://mgmt.example:6443"));
+        Assert.That(KubernetesConfiguration.Load(path, "second").Host, Does.StartWith("https://other.example:6443"));
+        var ex = Assert.Throws<KubeConfigException>(() => KubernetesConfiguration.Load(path, "missing"))!;
+        Assert.That(ex.Message, Does.Contain(path).And.Contain("missing"));
+    }
+
+    [Test]
+    public async Task Tls_is_accepted_with_the_right_ca_and_sends_the_client_certificate()
+    {
+        await using var server = await StartHttps();
+        var path = Write("config", KubeConfig(HttpsUrl(server), CaData(ca), DataUser()));
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(path), NoRetry);
+
+        var versions = await client.GetServedVersionsAsync("", Timeout());
+
+        Assert.That(versions, Is.EqualTo(new[] { "v1" }));
+        Assert.That(server.Requests.Single().ClientCertificateSubject, Is.EqualTo("CN=capi-cilium-addon"));
+    }
+
+    [Test]
+    public async Task Tls_is_refused_with_a_wrong_ca_naming_the_server_and_not_retried()
+    {
+        await using var server = await StartHttps();
+        var path = Write("config", KubeConfig(HttpsUrl(server), CaData(otherCa), DataUser()));
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(path), new KubernetesClientOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
+
+        var ex = Assert.ThrowsAsync<KubernetesConnectionException>(() => client.GetServedVersionsAsync("", Timeout()))!;
+
+        Assert.That(ex.Message, Does.Contain(HttpsUrl(server)).And.Contain("TLS"));
+        Assert.That(ex.IsTransient, Is.False);
+        Assert.That(ex.InnerException?.InnerException, Is.InstanceOf<AuthenticationException>());
+        Assert.That(server.Requests, Is.Empty);
+    }
+
+    [Test]
+    public async Task Tls_with_the_system_store_refuses_a_private_ca_and_insecure_accepts_it()
+    {
+        await using var server = await StartHttps();
+        var noCa = Write("no-ca", KubeConfig(HttpsUrl(server), "", Indent("token: t", 4)));
+        using (var client = new KubernetesClient(KubernetesConfiguration.Load(noCa), NoRetry))
+        {
+            Assert.ThrowsAsync<KubernetesConnectionException>(() => client.GetServedVersionsAsync("", Timeout()));
+        }
+
+        var insecure = Write("insecure", KubeConfig(HttpsUrl(server), Indent("insecure-skip-tls-verify: true", 4), Indent("token: t", 4)));
+        var config = KubernetesConfiguration.Load(insecure);
+        Assert.That(config.SkipTlsVerify);
+        using (var client = new KubernetesClient(config, NoRetry))
+        {
+            Assert.That(await client.GetServedVersionsAsync("", Timeout()), Is.EqualTo(new[] { "v1" }));
+        }
+
+        Assert.That(server.Requests.Single().Authorization, Is.EqualTo("Bearer t"));
+    }
+
+    private string Write(string relative, string content)
+    {
+        var path = directory.Combine(relative);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static string KubeConfig(string server, string clusterExtra, string userBlock) => $"""
+        apiVersion: v1
+        kind: Config
+        current-context: main
+        clusters:
+        - name: mgmt
+          cluster:
+            server: {server}
+        {clusterExtra}
+        - name: other
+          cluster:
+            server: https://other.example:6443
+            insecure-skip-tls-verify: true
+        contexts:
+        - name: main
+          context:
+            cluster: mgmt
+            user: admin
+            namespace: metal3
+        - name: second
+          context:
+            cluster: other
+            user: token-user
+        users:
+        - name: admin
+          user:
+        {userBlock}
+        - name: token-user
+          user:
+            token: abc.def
+        """;
+
+    private static string Indent(string text, int spaces) =>
+        string.Join('\n', text.Split('\n').Select(l => new string(' ', spaces) + l));
+
+    private static string DataUser() => Indent($"client-certificate-data: {Base64(CertPem(clientCert))}\nclient-key-data: {Base64(KeyPem(clientCert))}", 4);
+
+    private static string CaData(X509Certificate2 root) => Indent($"certificate-authority-data: {Base64(CertPem(root))}", 4);
+
+    private static Task<FakeApiServer> StartHttps() =>
+        FakeApiServer.StartAsync(
+            (ctx, _, _) => FakeApiServer.Json(ctx, 200, DiscoveryOfCore),
+            0,
+            new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = serverCert,
+                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                ClientCertificateValidation = (_, _, _) => true,
+            });
+
+    private static string HttpsUrl(FakeApiServer server) => $"https://127.0.0.1:{server.Url.Port}";
+}
