@@ -78,6 +78,25 @@ public class RenderCommandTests
     }
 
     [Test]
+    public async Task WithoutAPinTheDefaultCilium_1_19_6_RendersAndPassesEveryCheck()
+    {
+        WriteClusters("a.yaml", Cluster("capi-1"));
+        var chart119 = FakeChart.Create(_temp.Combine("chart-1.19"), "1.19.6");
+
+        // Two charts: neither is "the single chart directory", so the default version decides.
+        var (exit, _, stderr) = await Run(["render", _temp.Combine("clusters"), "--out", _temp.Combine("out"), "--cilium", _cilium,
+            "--chart-directory", _chart, "--chart-directory", chart119]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var configMap = File.ReadAllText(_temp.Combine("out", "metal3", "capi-1", "configmap-capi-1-cilium.yaml"));
+        Assert.That(configMap, Does.Contain("addon.capi-cilium.io/chart-version: \"1.19.6\"").Or.Contain("addon.capi-cilium.io/chart-version: 1.19.6"));
+        Assert.That(configMap, Does.Contain("quay.io/cilium/cilium:v1.19.6@"));
+        Assert.That(configMap, Does.Match(@"31-job-kube-system\.hubble-generate-certs-[0-9a-f]{10}\.yaml"), "1.19 ships the certificate Job itself");
+        Assert.That(configMap, Does.Not.Contain("hubble-generate-certs-bootstrap"));
+        Assert.That(FakeCiliumCli.ReadInvocations(_temp.Combine("record")).Single(i => i.Argv.Contains("install")).Argv, Does.Contain(chart119));
+    }
+
+    [Test]
     public async Task TwoRunsAreByteIdentical()
     {
         WriteClusters("a.yaml", Cluster("capi-1"), Cluster("capi-2", "host: 10.250.250.30\n    port: 6443", pods: "[\"10.245.0.0/16\"]"));

@@ -59,7 +59,7 @@ public static class BumpCommand
             var text = r.GetValueOrDefault<string>();
             if (!CiliumVersion.TryParse(text, out _))
             {
-                r.AddError($"--to '{text}' is not a Cilium version (e.g. 1.18.12)");
+                r.AddError($"--to '{text}' is not a Cilium version (e.g. {CiliumVersion.Default})");
             }
         });
         command.Validators.Add(r =>

@@ -94,7 +94,7 @@ public sealed class RenderEnvironmentOptions
             var text = r.GetValueOrDefault<string?>();
             if (text is not null && !Rendering.Settings.CiliumVersion.TryParse(text, out _))
             {
-                r.AddError($"--cilium-version '{text}' is not a Cilium version (e.g. 1.18.12)");
+                r.AddError($"--cilium-version '{text}' is not a Cilium version (e.g. {Rendering.Settings.CiliumVersion.Default})");
             }
         });
     }

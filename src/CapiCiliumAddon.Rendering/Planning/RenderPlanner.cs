@@ -89,7 +89,7 @@ public sealed partial class RenderPlanner(PlanContext context)
         {
             if (!CiliumVersion.TryParse(pinned, out var parsed))
             {
-                problems.Add(Problem.Error(cluster.Key, annotationField, $"'{ClusterReader.Truncate(pinned)}' is not a Cilium version", "use MAJOR.MINOR.PATCH, e.g. 1.18.12"));
+                problems.Add(Problem.Error(cluster.Key, annotationField, $"'{ClusterReader.Truncate(pinned)}' is not a Cilium version", $"use MAJOR.MINOR.PATCH, e.g. {CiliumVersion.Default}"));
                 return (null, annotationField);
             }
 

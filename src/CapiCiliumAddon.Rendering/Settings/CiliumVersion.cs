@@ -12,8 +12,12 @@ public sealed partial record CiliumVersion(int Major, int Minor, int Patch, stri
     /// <summary>Oldest chart we render: 1.17 enforces cluster.name rules and removed the MetalLB BGP values we lint.</summary>
     public static readonly CiliumVersion MinimumSupported = new(1, 17, 0, null);
 
-    /// <summary>Used when neither the Cluster, the command line nor a single chart directory names a version.</summary>
-    public static readonly CiliumVersion Default = new(1, 18, 12, null);
+    /// <summary>
+    /// Used when neither the Cluster, the command line nor a single chart directory names a version: the newest patch
+    /// of the newest stable minor that has had patch releases (a .0 still collects its first fixes), rendered and checked
+    /// with the real CLI before it became the default.
+    /// </summary>
+    public static readonly CiliumVersion Default = new(1, 19, 6, null);
 
     public static bool TryParse(string? text, out CiliumVersion? version)
     {
@@ -38,7 +42,7 @@ public sealed partial record CiliumVersion(int Major, int Minor, int Patch, stri
     }
 
     public static CiliumVersion Parse(string text) =>
-        TryParse(text, out var v) ? v! : throw new FormatException($"'{text}' is not a Cilium version (e.g. 1.18.12)");
+        TryParse(text, out var v) ? v! : throw new FormatException($"'{text}' is not a Cilium version (e.g. {Default})");
 
     public bool IsAtLeast(int major, int minor) => Major > major || (Major == major && Minor >= minor);
 
