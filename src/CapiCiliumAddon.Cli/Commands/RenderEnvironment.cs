@@ -52,6 +52,12 @@ public sealed class RenderEnvironmentOptions
         DefaultValueFactory = _ => 60,
     };
 
+    public Option<string> EndpointVariable { get; } = new("--endpoint-variable")
+    {
+        Description = $"The topology variable holding {{host, port}} for ClusterClass Clusters whose endpoint is in neither the Cluster nor its infrastructure cluster (per Cluster: the {Rendering.AddonKeys.EndpointVariableAnnotation} annotation).",
+        DefaultValueFactory = _ => EndpointResolver.DefaultVariable,
+    };
+
     /// <summary>
     /// Opt-in while stamping has only been checked against recorded renders, not a real CLI and chart run side by side
     /// at scale: every group still compares one direct render byte for byte and falls back on any difference.
@@ -70,6 +76,14 @@ public sealed class RenderEnvironmentOptions
         command.Options.Add(Templates);
         command.Options.Add(Parallelism);
         command.Options.Add(TimeoutSeconds);
+        command.Options.Add(EndpointVariable);
+        EndpointVariable.Validators.Add(r =>
+        {
+            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            {
+                r.AddError("--endpoint-variable must name a topology variable");
+            }
+        });
         Parallelism.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() < 1)
@@ -180,7 +194,7 @@ public sealed class RenderSession
             return null;
         }
 
-        var input = ClusterFileSet.Load(files);
+        var input = ClusterFileSet.Load(files, parseResult.GetValue(environment.EndpointVariable)!.Trim());
         var cliVersion = "unknown";
         CiliumCliRunner? runner = null;
         if (withCli)
