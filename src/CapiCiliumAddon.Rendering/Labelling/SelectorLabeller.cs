@@ -191,12 +191,14 @@ public static class SelectorLabeller
         AtomicFile.WriteAllBytes(target, edited, keepMode: true);
     }
 
-    /// <summary>The edit as a unified diff (`--- a/` / `+++ b/` headers, three lines of context).</summary>
+    /// <summary>The edit as a unified diff (three lines of context).</summary>
     public static string UnifiedDiff(LabelledFile file, ILineDiffer differ)
     {
         var edited = file.Edited ?? throw new InvalidOperationException($"{file.Path} has no edit to show");
+        // git's a/ and b/ prefixes for the usual relative paths, so `git apply` takes the diff as it is.
         var path = file.Path.Replace('\\', '/');
-        var text = new StringBuilder($"--- a/{path}\n+++ b/{path}\n");
+        var (old, @new) = System.IO.Path.IsPathRooted(file.Path) ? (path, path) : ($"a/{path}", $"b/{path}");
+        var text = new StringBuilder($"--- {old}\n+++ {@new}\n");
         foreach (var hunk in DiffHunk.From(differ.Diff(Encoding.UTF8.GetString(file.Original), Encoding.UTF8.GetString(edited)), context: 3))
         {
             text.Append(hunk.Header).Append('\n');
