@@ -86,6 +86,20 @@ public partial class RepositoryShapedRenderTests
     }
 
     [Test]
+    public async Task TheShippedExamplesRenderWithTheirEndpointsFromTheMetal3ClusterAndTheTopology()
+    {
+        var examples = Path.Combine(RepositoryPaths.Root, "hack", "examples", "clusters");
+
+        var (exit, _, stderr) = await CommandRunner.Run("render", examples, "--out", _temp.Combine("out"), "--cilium", _cilium, "--chart-directory", _chart);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var siteA = File.ReadAllText(_temp.Combine("out", "metal3", "site-a-prod", "configmap-site-a-prod-cilium.yaml"));
+        var siteB = File.ReadAllText(_temp.Combine("out", "metal3-edge", "site-b-edge", "configmap-site-b-edge-cilium.yaml"));
+        Assert.That(EnvValues(siteA, "KUBERNETES_SERVICE_HOST"), Is.EqualTo(Enumerable.Repeat("192.168.111.249", 5)));
+        Assert.That(EnvValues(siteB, "KUBERNETES_SERVICE_HOST"), Is.EqualTo(Enumerable.Repeat("fd00:192:168:111::249", 5)));
+    }
+
+    [Test]
     public async Task TwoRunsOverTheRepositoryAreByteIdentical()
     {
         WriteRepository();
