@@ -196,6 +196,19 @@ public class CheckCommandTests
     }
 
     [Test]
+    public async Task ABadEndpointOnTheMetal3ClusterFailsNamingThatObject()
+    {
+        WriteClusters(ClusterRepositoryFiles.Metal3V1Beta2());
+        await RenderFresh();
+        WriteClusters(ClusterRepositoryFiles.Metal3V1Beta2(host: "\"192.168.111.249,10.0.0.1\""));
+
+        var (exit, stdout, _) = await Check();
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stdout, Does.Contain("metal3/site-a:\n  invalid: Metal3Cluster metal3/site-a: spec.controlPlaneEndpoint.host: '192.168.111.249,10.0.0.1' is not an IP address or DNS name"));
+    }
+
+    [Test]
     public async Task ANotReadyClusterDoesNotHideAStaleOneOrAnInvalidOne()
     {
         WriteClusters(RenderCommandTests.Cluster("capi-1"), Second);

@@ -97,7 +97,9 @@ public static class CheckCommand
     {
         var what = result.State == ClusterState.Invalid ? "invalid" : "render failed";
         var reason = result.Problems.FirstOrDefault(p => p.Severity == ProblemSeverity.Error) ?? result.Problems.FirstOrDefault();
-        var because = reason is null ? "" : $": {reason.Field}: {reason.Message}";
+        // The object at fault may be another than the Cluster (its Metal3Cluster, say): then it is named too.
+        var subject = reason is null || reason.Subject == result.Key ? "" : $": {reason.Subject}";
+        var because = reason is null ? "" : $"{subject}: {reason.Field}: {reason.Message}";
         return $"{what}{because} (its committed files were not checked)";
     }
 }

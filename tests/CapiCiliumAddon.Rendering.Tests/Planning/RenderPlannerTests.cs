@@ -193,8 +193,8 @@ public class RenderPlannerTests
     public void AnEndpointReadFromTheInfrastructureClusterSaysSoInEveryValueAndMessage()
     {
         var source = new EndpointSource("Metal3Cluster metal3/capi-1", "spec.controlPlaneEndpoint");
-        var facts = ClusterReaderTests.Read(ClusterReaderTests.ClusterYaml(extraMetadata: Annotations("addon.capi-cilium.io/values-configmap: v"))).Facts!
-            with { EndpointSource = source };
+        var read = ClusterReaderTests.Read(ClusterReaderTests.ClusterYaml(extraMetadata: Annotations("addon.capi-cilium.io/values-configmap: v"))).Facts!;
+        var facts = read with { EndpointSource = source };
         var configMaps = new Dictionary<string, IReadOnlyDictionary<string, string>>
         {
             ["v"] = new Dictionary<string, string> { ["values.yaml"] = "k8sServicePort: 443\n" },
