@@ -141,6 +141,18 @@ public partial class RepositoryShapedRenderTests
     }
 
     [Test]
+    public async Task TheEndpointVariableIsAnOptionOfTheFileCommandsNotOfTheController()
+    {
+        var (exit, _, stderr) = await CommandRunner.Run("controller", "--endpoint-variable", "x");
+        var (emptyExit, _, emptyStderr) = await CommandRunner.Run("render", Clusters, "--explain", "--endpoint-variable", " ");
+
+        Assert.That(exit, Is.EqualTo(2), "the controller reads live Clusters, whose endpoint Cluster API has copied");
+        Assert.That(stderr, Does.Contain("--endpoint-variable"));
+        Assert.That(emptyExit, Is.EqualTo(2));
+        Assert.That(emptyStderr, Does.Contain("--endpoint-variable must name a topology variable"));
+    }
+
+    [Test]
     public async Task ConflictingEndpointsWriteNothingAndNameBothPlaces()
     {
         Write("site-a.yaml", ClusterRepositoryFiles.Metal3V1Beta2(clusterExtraSpec: "  controlPlaneEndpoint:\n    host: 192.168.111.9\n    port: 6443\n"));

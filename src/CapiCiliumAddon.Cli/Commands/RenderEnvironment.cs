@@ -52,6 +52,12 @@ public sealed class RenderEnvironmentOptions
         DefaultValueFactory = _ => 60,
     };
 
+    /// <summary>
+    /// False for the controller: it reads live Clusters, whose endpoint Cluster API has already copied, so the options
+    /// about finding the endpoint in files do not apply.
+    /// </summary>
+    public bool ReadsClusterFiles { get; init; } = true;
+
     public Option<string> EndpointVariable { get; } = new("--endpoint-variable")
     {
         Description = $"The topology variable holding {{host, port}} for ClusterClass Clusters whose endpoint is in neither the Cluster nor its infrastructure cluster (per Cluster: the {Rendering.AddonKeys.EndpointVariableAnnotation} annotation).",
@@ -76,14 +82,18 @@ public sealed class RenderEnvironmentOptions
         command.Options.Add(Templates);
         command.Options.Add(Parallelism);
         command.Options.Add(TimeoutSeconds);
-        command.Options.Add(EndpointVariable);
-        EndpointVariable.Validators.Add(r =>
+        if (ReadsClusterFiles)
         {
-            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            command.Options.Add(EndpointVariable);
+            EndpointVariable.Validators.Add(r =>
             {
-                r.AddError("--endpoint-variable must name a topology variable");
-            }
-        });
+                if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+                {
+                    r.AddError("--endpoint-variable must name a topology variable");
+                }
+            });
+        }
+
         Parallelism.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() < 1)
