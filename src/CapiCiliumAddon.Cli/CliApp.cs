@@ -17,6 +17,7 @@ public static class CliApp
         var root = new RootCommand(
             "capi-cilium: bootstrap-safe Cilium for Cluster API clusters, delivered through ClusterResourceSets.");
         root.Subcommands.Add(RenderCommand.Create());
+        root.Subcommands.Add(LabelCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(LintCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());

@@ -30,6 +30,9 @@ public static class AddonKeys
     public const string CniBinPathAnnotation = Prefix + "cni-bin-path";
     public const string ValuesConfigMapAnnotation = Prefix + "values-configmap";
 
+    /// <summary>The topology variable holding a ClusterClass Cluster's {host, port} endpoint, read from files only.</summary>
+    public const string EndpointVariableAnnotation = Prefix + "endpoint-variable";
+
     // Output annotations: what produced an object, so a reviewer or the controller can tell whether it is current.
     public const string ChartVersionAnnotation = Prefix + "chart-version";
     public const string CiliumCliVersionAnnotation = Prefix + "cilium-cli-version";
@@ -41,7 +44,7 @@ public static class AddonKeys
 
     public static readonly IReadOnlySet<string> ClusterAnnotations = new HashSet<string>(StringComparer.Ordinal)
     {
-        CiliumVersionAnnotation, ProfileAnnotation, CniBinPathAnnotation, ValuesConfigMapAnnotation,
+        CiliumVersionAnnotation, ProfileAnnotation, CniBinPathAnnotation, ValuesConfigMapAnnotation, EndpointVariableAnnotation,
     };
 
     public static KeyValuePair<string, string> SelectorLabelFor(string clusterName) => new(ClusterNameLabel, clusterName);

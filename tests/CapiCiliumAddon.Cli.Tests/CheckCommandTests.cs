@@ -164,17 +164,70 @@ public class CheckCommandTests
     }
 
     [Test]
-    public async Task ANotReadyClusterFailsTheCheckButItsFolderIsNotOrphaned()
+    public async Task ANotReadyClusterIsAWarningAndItsCommittedFolderIsNeitherCheckedNorOrphaned()
     {
         WriteClusters(RenderCommandTests.Cluster("capi-1"), Second);
         await RenderFresh();
         WriteClusters(RenderCommandTests.Cluster("capi-1"), Second.Replace("host: 10.250.250.30\n    port: 6443", "host: \"\"\n    port: 0", StringComparison.Ordinal));
+        File.AppendAllText(ClusterFile("capi-2", "configmap-capi-2-cilium.yaml"), "# edited\n");
+
+        var (exit, stdout, stderr) = await Check();
+
+        Assert.That(exit, Is.EqualTo(0), stdout + stderr);
+        Assert.That(stdout, Does.Contain("metal3/capi-2:\n  warning: not ready: spec.controlPlaneEndpoint: the control plane endpoint is not set yet"));
+        Assert.That(stdout, Does.Contain("its 3 committed file(s) were not checked and stay as they are until it is ready"));
+        Assert.That(stdout, Does.Not.Contain("orphaned").And.Not.Contain("stale"));
+        Assert.That(stdout, Does.EndWith("check <tmp>/out: 2 Cluster(s): 1 fresh, 1 not ready (warning)\n"));
+        Assert.That(stderr, Does.Contain("warning: metal3/capi-2: spec.controlPlaneEndpoint: the control plane endpoint is not set yet"));
+    }
+
+    [Test]
+    public async Task AMetal3ClusterWhoseMetal3ClusterIsNotCommittedYetPassesCheckWithAWarning()
+    {
+        var waiting = ClusterRepositoryFiles.Metal3V1Beta2(name: "site-d", host: "192.168.111.253").Split("---\n")[0];
+        WriteClusters(ClusterRepositoryFiles.Metal3V1Beta2(), waiting);
+        var (renderExit, _, _) = await CommandRunner.Run("render", _temp.Combine("clusters"), "--out", Out, "--cilium", _cilium, "--chart-directory", _chart);
+        Assert.That(renderExit, Is.EqualTo(1), "render still says site-d got nothing");
+
+        var (exit, stdout, _) = await Check();
+
+        Assert.That(exit, Is.EqualTo(0), stdout);
+        Golden.AssertMatches(stdout, "check-not-ready.txt");
+    }
+
+    [Test]
+    public async Task ABadEndpointOnTheMetal3ClusterFailsNamingThatObject()
+    {
+        WriteClusters(ClusterRepositoryFiles.Metal3V1Beta2());
+        await RenderFresh();
+        WriteClusters(ClusterRepositoryFiles.Metal3V1Beta2(host: "\"192.168.111.249,10.0.0.1\""));
 
         var (exit, stdout, _) = await Check();
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(stdout, Does.Contain("metal3/capi-2:\n  not ready: spec.controlPlaneEndpoint"));
-        Assert.That(stdout, Does.Not.Contain("orphaned"));
+        Assert.That(stdout, Does.Contain("metal3/site-a:\n  invalid: Metal3Cluster metal3/site-a: spec.controlPlaneEndpoint.host: '192.168.111.249,10.0.0.1' is not an IP address or DNS name"));
+    }
+
+    [Test]
+    public async Task ANotReadyClusterDoesNotHideAStaleOneOrAnInvalidOne()
+    {
+        WriteClusters(RenderCommandTests.Cluster("capi-1"), Second);
+        await RenderFresh();
+        File.AppendAllText(ClusterFile("capi-1", "kustomization.yaml"), "# edited\n");
+        var pending = RenderCommandTests.Cluster("capi-3", "host: \"\"\n    port: 0");
+        var invalid = RenderCommandTests.Cluster("capi-4", "host: \"10.0.0.1,10.0.0.2\"\n    port: 6443");
+
+        WriteClusters(RenderCommandTests.Cluster("capi-1"), Second, pending);
+        var (staleExit, staleOut, _) = await Check();
+        WriteClusters(RenderCommandTests.Cluster("capi-1"), Second, pending, invalid);
+        File.WriteAllText(ClusterFile("capi-1", "kustomization.yaml"), File.ReadAllText(ClusterFile("capi-1", "kustomization.yaml")).Replace("# edited\n", "", StringComparison.Ordinal));
+        var (invalidExit, invalidOut, _) = await Check();
+
+        Assert.That(staleExit, Is.EqualTo(1), staleOut);
+        Assert.That(staleOut, Does.Contain("stale     kustomization.yaml").And.Contain("metal3/capi-3:\n  warning: not ready"));
+        Assert.That(invalidExit, Is.EqualTo(1), invalidOut);
+        Assert.That(invalidOut, Does.Contain("metal3/capi-4:\n  invalid: spec.controlPlaneEndpoint.host:"));
+        Assert.That(invalidOut, Does.EndWith("4 Cluster(s): 2 fresh, 1 not rendered, 1 not ready (warning)\n"));
     }
 
     [Test]

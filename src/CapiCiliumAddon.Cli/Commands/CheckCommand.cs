@@ -8,7 +8,8 @@ namespace CapiCiliumAddon.Cli.Commands;
 
 /// <summary>
 /// `capi-cilium check`: re-render in memory and compare with the committed GitOps tree, for a GitOps repository's CI.
-/// Writes nothing. Exit 0 fresh, 1 stale/missing/orphaned files or Clusters that cannot be rendered, 2 usage.
+/// Writes nothing. Exit 0 fresh, 1 stale/missing/orphaned files or invalid Clusters, 2 usage. Clusters that are not
+/// ready yet are warnings.
 /// </summary>
 public static class CheckCommand
 {
@@ -31,10 +32,12 @@ public static class CheckCommand
             Check that the committed files are what `render` would write now: re-render every Cluster labelled
             cni: cilium in memory (nothing is written) and compare with the tree byte for byte. Reports, per Cluster,
             stale files (with what differs), missing files, orphaned files (generated files of a Cluster that is gone,
-            or extra files in a Cluster folder), and Clusters that are invalid or not ready. Needs the same Cilium CLI
-            and chart as the render: when the committed files record other versions, it says so.
+            or extra files in a Cluster folder), and Clusters that are invalid. A Cluster that is not ready (no
+            endpoint on it, its infrastructure cluster or its topology yet) is a warning: it cannot have files yet,
+            and any it has are left unchecked, not orphaned. Needs the same Cilium CLI and chart as the render: when
+            the committed files record other versions, it says so.
 
-            Exit codes: 0 fresh; 1 something to fix; 2 usage error or no usable Cilium CLI / chart.
+            Exit codes: 0 fresh (warnings allowed); 1 something to fix; 2 usage error or no usable Cilium CLI / chart.
             """);
         command.Arguments.Add(paths);
         command.Options.Add(against);
@@ -69,23 +72,36 @@ public static class CheckCommand
         var expected = results.Where(r => r.State == ClusterState.Rendered)
             .Select(r => new ExpectedCluster(r.Plan!.Cluster.Namespace, r.Plan.Cluster.Name, ManifestTree.Files(r.Objects!)))
             .ToList();
-        var unrendered = results.Where(r => r.State != ClusterState.Rendered).ToList();
-        var report = TreeFreshness.Check(against, expected, unrendered.Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
-        await stdout.WriteAsync(CheckReport.Render(against, report, unrendered.Select(r => (r.Key, Describe(r))).ToList(), session.Input.Problems)).ConfigureAwait(false);
+        // A Cluster without an endpoint anywhere yet cannot have files: a warning, not a failure. Its folder, if it has
+        // one, is neither checked nor orphaned: the Cluster is still in the inputs and render writes it again once ready.
+        var notReady = results.Where(r => r.State == ClusterState.NotReady).ToList();
+        var unrendered = results.Where(r => r.State is not (ClusterState.Rendered or ClusterState.NotReady)).ToList();
+        var report = TreeFreshness.Check(against, expected, results.Where(r => r.State != ClusterState.Rendered).Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
+        await stdout.WriteAsync(CheckReport.Render(against, report, unrendered.Select(r => (r.Key, Describe(r))).ToList(),
+            notReady.Select(r => (r.Key, DescribeNotReady(r, against))).ToList(), session.Input.Problems)).ConfigureAwait(false);
         var clean = report.IsFresh && unrendered.Count == 0 && session.Input.Problems.All(p => p.Severity != ProblemSeverity.Error);
         return clean ? CliApp.Success : CliApp.Failure;
     }
 
+    /// <summary>The reason is the last problem of a not-ready result (the planner adds it after the Cluster's own warnings).</summary>
+    private static string DescribeNotReady(ClusterResult result, string against)
+    {
+        var reason = result.Problems.LastOrDefault();
+        var because = reason is null ? "" : $": {reason.Field}: {reason.Message}";
+        var committed = TreeFreshness.GeneratedFiles(against, result.Key).Count;
+        var files = committed == 0
+            ? "no files are expected for it yet"
+            : $"its {committed} committed file(s) were not checked and stay as they are until it is ready";
+        return $"warning: not ready{because}; {files}";
+    }
+
     private static string Describe(ClusterResult result)
     {
-        var what = result.State switch
-        {
-            ClusterState.NotReady => "not ready",
-            ClusterState.Invalid => "invalid",
-            _ => "render failed",
-        };
+        var what = result.State == ClusterState.Invalid ? "invalid" : "render failed";
         var reason = result.Problems.FirstOrDefault(p => p.Severity == ProblemSeverity.Error) ?? result.Problems.FirstOrDefault();
-        var because = reason is null ? "" : $": {reason.Field}: {reason.Message}";
+        // The object at fault may be another than the Cluster (its Metal3Cluster, say): then it is named too.
+        var subject = reason is null || reason.Subject == result.Key ? "" : $": {reason.Subject}";
+        var because = reason is null ? "" : $"{subject}: {reason.Field}: {reason.Message}";
         return $"{what}{because} (its committed files were not checked)";
     }
 }
@@ -93,7 +109,10 @@ public static class CheckCommand
 /// <summary>The text check prints on stdout: problems grouped by Cluster, then one summary line.</summary>
 public static class CheckReport
 {
-    public static string Render(string against, FreshnessReport report, IReadOnlyList<(string Key, string Reason)> unrendered, IReadOnlyList<Problem> inputProblems)
+    /// <param name="unrendered">Clusters that are invalid or failed to render: they fail the check.</param>
+    /// <param name="notReady">Clusters waiting for an endpoint: reported as warnings, they do not fail the check.</param>
+    public static string Render(string against, FreshnessReport report, IReadOnlyList<(string Key, string Reason)> unrendered,
+        IReadOnlyList<(string Key, string Reason)> notReady, IReadOnlyList<Problem> inputProblems)
     {
         var sb = new System.Text.StringBuilder();
         var groups = report.Clusters.Where(c => !c.IsFresh).Concat(report.OrphanedFolders).OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
@@ -120,7 +139,7 @@ public static class CheckReport
             }
         }
 
-        foreach (var (key, reason) in unrendered.OrderBy(u => u.Key, StringComparer.Ordinal))
+        foreach (var (key, reason) in unrendered.Concat(notReady).OrderBy(u => u.Key, StringComparer.Ordinal))
         {
             sb.Append($"{key}:\n  {reason}\n");
         }
@@ -143,17 +162,22 @@ public static class CheckReport
             parts.Add($"{unrendered.Count} not rendered");
         }
 
+        if (notReady.Count > 0)
+        {
+            parts.Add($"{notReady.Count} not ready (warning)");
+        }
+
         if (report.OrphanedFolders.Count > 0)
         {
             parts.Add($"{report.OrphanedFolders.Count} orphaned folder(s)");
         }
 
-        if (groups.Count > 0 || unrendered.Count > 0)
+        if (groups.Count > 0 || unrendered.Count > 0 || notReady.Count > 0)
         {
             sb.Append('\n');
         }
 
-        sb.Append($"check {against}: {report.Clusters.Count + unrendered.Count} Cluster(s): {string.Join(", ", parts)}\n");
+        sb.Append($"check {against}: {report.Clusters.Count + unrendered.Count + notReady.Count} Cluster(s): {string.Join(", ", parts)}\n");
         if (stale > 0)
         {
             sb.Append($"To update the files: capi-cilium render <the same paths and options> --out {against}, and commit the result.\n");

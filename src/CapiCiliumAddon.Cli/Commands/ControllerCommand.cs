@@ -17,7 +17,7 @@ public static class ControllerCommand
     public static Command Create()
     {
         var kubernetes = new KubernetesOptions();
-        var environment = new RenderEnvironmentOptions();
+        var environment = new RenderEnvironmentOptions { ReadsClusterFiles = false };
         var workers = new Option<int>("--workers") { Description = "Clusters reconciled at once (each render holds ~125 MB).", DefaultValueFactory = _ => 2 };
         var leaderElect = new Option<bool>("--leader-elect") { Description = "Run only while holding the Lease, so several replicas never write at once." };
         var metricsAddress = new Option<string?>("--metrics-address") { Description = "host:port serving /healthz, /readyz and /metrics (Prometheus text)." };

@@ -57,6 +57,18 @@ public sealed class RenderEnvironmentOptions
     };
 
     /// <summary>
+    /// False for the controller: it reads live Clusters, whose endpoint Cluster API has already copied, so the options
+    /// about finding the endpoint in files do not apply.
+    /// </summary>
+    public bool ReadsClusterFiles { get; init; } = true;
+
+    public Option<string> EndpointVariable { get; } = new("--endpoint-variable")
+    {
+        Description = $"The topology variable holding {{host, port}} for ClusterClass Clusters whose endpoint is in neither the Cluster nor its infrastructure cluster (per Cluster: the {Rendering.AddonKeys.EndpointVariableAnnotation} annotation).",
+        DefaultValueFactory = _ => EndpointResolver.DefaultVariable,
+    };
+
+    /// <summary>
     /// Opt-in while stamping has only been checked against recorded renders, not a real CLI and chart run side by side
     /// at scale: every group still compares one direct render byte for byte and falls back on any difference.
     /// </summary>
@@ -75,6 +87,18 @@ public sealed class RenderEnvironmentOptions
         command.Options.Add(Templates);
         command.Options.Add(Parallelism);
         command.Options.Add(TimeoutSeconds);
+        if (ReadsClusterFiles)
+        {
+            command.Options.Add(EndpointVariable);
+            EndpointVariable.Validators.Add(r =>
+            {
+                if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+                {
+                    r.AddError("--endpoint-variable must name a topology variable");
+                }
+            });
+        }
+
         Parallelism.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() < 1)
@@ -201,7 +225,7 @@ public sealed class RenderSession
             return null;
         }
 
-        var input = ClusterFileSet.Load(files);
+        var input = ClusterFileSet.Load(files, parseResult.GetValue(environment.EndpointVariable)!.Trim());
         var cliVersion = "unknown";
         CiliumCliRunner? runner = null;
         if (withCli)

@@ -21,13 +21,43 @@ public sealed record ClusterFacts(
     /// <summary>The endpoint field still unset (not ready yet), or null when the endpoint is usable or invalid.</summary>
     public string? PendingEndpointField { get; init; }
 
+    /// <summary>Where <see cref="Endpoint"/> was read: the Cluster's own field unless the input files said otherwise.</summary>
+    public EndpointSource EndpointSource { get; init; } = EndpointSource.ClusterItself;
+
+    /// <summary>
+    /// Why there is no endpoint yet, when the input files tell more than <see cref="PendingEndpointField"/>: which
+    /// objects and variables were looked at (e.g. the infrastructure cluster that is not among the files).
+    /// </summary>
+    public Problem? PendingEndpointReason { get; init; }
+
     public IpCidr? Ipv4PodCidr => PodCidrs.FirstOrDefault(c => !c.IsIpv6);
 
     public IpCidr? Ipv6PodCidr => PodCidrs.FirstOrDefault(c => c.IsIpv6);
 }
 
 /// <param name="Host">An IPv4 or bare IPv6 address, or a DNS name; never a scheme, port or path.</param>
-public sealed record ControlPlaneEndpoint(string Host, int Port);
+public sealed record ControlPlaneEndpoint(string Host, int Port)
+{
+    /// <summary>host:port, with an IPv6 host in brackets.</summary>
+    public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}
+
+/// <summary>
+/// Where a control plane endpoint <c>{host, port}</c> was read. In the files people keep in git it is rarely on the
+/// Cluster: Cluster API copies it at run time from the infrastructure cluster or, for a ClusterClass Cluster, from a
+/// topology variable, so the CLI reads it there and says so.
+/// </summary>
+/// <param name="Object">The object holding it, e.g. "Metal3Cluster metal3/site-a"; null for the Cluster itself.</param>
+/// <param name="Field">The field holding the endpoint map, e.g. "spec.controlPlaneEndpoint".</param>
+public sealed record EndpointSource(string? Object, string Field)
+{
+    public static readonly EndpointSource ClusterItself = new(null, "spec.controlPlaneEndpoint");
+
+    public bool IsClusterItself => Object is null;
+
+    /// <summary>"Cluster spec.controlPlaneEndpoint", "Metal3Cluster metal3/site-a spec.controlPlaneEndpoint", ...</summary>
+    public override string ToString() => $"{Object ?? "Cluster"} {Field}";
+}
 
 /// <summary>A CIDR block in canonical form (the network address, e.g. 10.244.0.0/16).</summary>
 public sealed record IpCidr(IPAddress Network, int PrefixLength)

@@ -55,10 +55,16 @@ public sealed class ClusterFileSet
         return files.ToList();
     }
 
-    public static ClusterFileSet Load(IReadOnlyList<string> files)
+    /// <summary>
+    /// Reads every file, then resolves each selected Cluster's endpoint against all the objects read (its
+    /// infrastructure cluster may sit in another file); see <see cref="EndpointResolver"/>.
+    /// </summary>
+    /// <param name="endpointVariable">The topology variable holding the endpoint of ClusterClass Clusters that do not name one.</param>
+    public static ClusterFileSet Load(IReadOnlyList<string> files, string endpointVariable = EndpointResolver.DefaultVariable)
     {
         var problems = new List<Problem>();
-        var clusters = new List<ClusterSource>();
+        var selected = new List<(SourceDocument Document, JsonObject Cluster)>();
+        var objects = new InputObjects();
         var configMaps = new Dictionary<string, Dictionary<string, IReadOnlyDictionary<string, string>>>(StringComparer.Ordinal);
         foreach (var file in files)
         {
@@ -85,9 +91,10 @@ public sealed class ClusterFileSet
                     continue;
                 }
 
+                objects.Add(obj, document.Location);
                 if (ClusterReader.IsCluster(obj) && (HasCiliumLabel(obj) || HasMalformedLabels(obj)))
                 {
-                    clusters.Add(new ClusterSource(document.Location, ClusterReader.Read(obj)));
+                    selected.Add((document, obj));
                 }
                 else if (IsConfigMap(obj) && ReadConfigMap(obj) is { } configMap)
                 {
@@ -101,6 +108,10 @@ public sealed class ClusterFileSet
             }
         }
 
+        var resolver = new EndpointResolver(objects, endpointVariable);
+        var clusters = selected
+            .Select(s => new ClusterSource(s.Document.Location, resolver.Resolve(s.Cluster, ClusterReader.Read(s.Cluster))))
+            .ToList();
         return new ClusterFileSet
         {
             Clusters = RejectDuplicates(clusters, problems),
@@ -114,8 +125,9 @@ public sealed class ClusterFileSet
         ConfigMaps.TryGetValue(@namespace, out var found) ? found : new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
     /// <summary>
-    /// The ClusterResourceSet selects by a label unique to one Cluster. Cluster API does not set one, and the CLI must
-    /// not edit the user's files, so a Cluster without it (or with another Cluster's value) is refused with the fix.
+    /// The ClusterResourceSet selects by a label unique to one Cluster. Cluster API does not set one, and rendering
+    /// does not edit the user's files, so a Cluster without it (or with another Cluster's value) is refused with the
+    /// fix: the label itself, or the command that adds it in place.
     /// </summary>
     public static Problem? CheckSelectorLabel(ClusterFacts cluster, string location)
     {
@@ -128,10 +140,13 @@ public sealed class ClusterFileSet
         var found = actual is null ? "it is missing" : $"it is '{actual}', which would select another Cluster";
         return Problem.Error(cluster.Key, $"metadata.labels[{key}]",
             $"the ClusterResourceSet selects this Cluster by this label, and {found} (in {location})",
-            $"add the label `{key}: {value}` to the Cluster");
+            actual is null
+                ? $"add the label `{key}: {value}` to the Cluster, or run `capi-cilium label <your Cluster files>` to add it in place"
+                : $"set the label to `{key}: {value}`");
     }
 
-    private static bool HasCiliumLabel(JsonObject obj) =>
+    /// <summary>True for an object labelled <c>cni: cilium</c>: the Clusters every command handles.</summary>
+    public static bool HasCiliumLabel(JsonObject obj) =>
         (obj["metadata"] as JsonObject)?["labels"] is JsonObject labels
         && labels[AddonKeys.CniLabel] is JsonValue label
         && label.GetValueKind() == JsonValueKind.String

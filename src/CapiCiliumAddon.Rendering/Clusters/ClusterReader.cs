@@ -66,7 +66,7 @@ public static partial class ClusterReader
         var labels = StringMap(metadata?["labels"], subject, "metadata.labels", problems);
         var annotations = StringMap(metadata?["annotations"], subject, "metadata.annotations", problems);
         var spec = MapAt(cluster, "spec", subject, "spec", problems);
-        var (endpoint, pendingField) = ReadEndpoint(spec?["controlPlaneEndpoint"], subject, problems);
+        var (endpoint, pendingField) = ReadEndpoint(spec?["controlPlaneEndpoint"], subject, OwnEndpointField, problems);
         var network = MapAt(spec, "clusterNetwork", subject, "spec.clusterNetwork", problems);
         var podCidrs = ReadCidrs(MapAt(network, "pods", subject, "spec.clusterNetwork.pods", problems)?["cidrBlocks"], subject, "spec.clusterNetwork.pods.cidrBlocks", problems);
         var serviceCidrs = ReadCidrs(MapAt(network, "services", subject, "spec.clusterNetwork.services", problems)?["cidrBlocks"], subject, "spec.clusterNetwork.services.cidrBlocks", problems);
@@ -83,33 +83,37 @@ public static partial class ClusterReader
         return new ClusterReadResult(facts, problems);
     }
 
+    /// <summary>Where a Cluster keeps its own endpoint; other objects (infrastructure clusters) use the same path.</summary>
+    public const string OwnEndpointField = "spec.controlPlaneEndpoint";
+
     /// <summary>
+    /// Reads and validates a <c>{host, port}</c> endpoint found at <paramref name="field"/> of <paramref name="subject"/>:
+    /// the Cluster's own, its infrastructure cluster's or a topology variable's value, all held to the same rules.
     /// An unset endpoint is normal for a new Metal3 Cluster (omitted in v1beta2, empty host and port 0 in v1beta1):
-    /// it yields null and no problem. A present but malformed one is an error.
+    /// it yields null, the unset field, and no problem. A present but malformed one is an error.
     /// </summary>
-    private static (ControlPlaneEndpoint? Endpoint, string? PendingField) ReadEndpoint(JsonNode? node, string subject, List<Problem> problems)
+    public static (ControlPlaneEndpoint? Endpoint, string? PendingField) ReadEndpoint(JsonNode? node, string subject, string field, List<Problem> problems)
     {
-        const string wholeField = "spec.controlPlaneEndpoint";
         if (node is null)
         {
-            return (null, wholeField);
+            return (null, field);
         }
 
         if (node is not JsonObject)
         {
             // Indexing a list or a string by "host" would throw and take every other Cluster down with it.
-            problems.Add(Problem.Error(subject, wholeField, $"must be a map with host and port, got {Truncate(node.ToJsonString())}"));
+            problems.Add(Problem.Error(subject, field, $"must be a map with host and port, got {Truncate(node.ToJsonString())}"));
             return (null, null);
         }
 
-        const string hostField = "spec.controlPlaneEndpoint.host";
-        const string portField = "spec.controlPlaneEndpoint.port";
+        var hostField = field + ".host";
+        var portField = field + ".port";
         string? rawHost = null;
         if (node["host"] is JsonNode hostNode)
         {
             if (hostNode.GetValueKind() != System.Text.Json.JsonValueKind.String)
             {
-                problems.Add(Problem.Error(subject, hostField, $"must be a string, got {hostNode.ToJsonString()}"));
+                problems.Add(Problem.Error(subject, hostField, $"must be a string, got {Truncate(hostNode.ToJsonString())}"));
                 return (null, null);
             }
 
@@ -130,10 +134,10 @@ public static partial class ClusterReader
 
         if (string.IsNullOrWhiteSpace(rawHost))
         {
-            return (null, port is null or 0 ? wholeField : hostField);
+            return (null, port is null or 0 ? field : hostField);
         }
 
-        var host = NormaliseHost(rawHost, subject, problems);
+        var host = NormaliseHost(rawHost, subject, problems, field);
         if (host is null)
         {
             return (null, null);
@@ -158,9 +162,10 @@ public static partial class ClusterReader
     /// up in Helm values and in every Cilium agent's environment, so anything that is not an IP address or a DNS
     /// name is refused rather than passed on.
     /// </summary>
-    public static string? NormaliseHost(string rawHost, string subject, List<Problem> problems)
+    /// <param name="endpointField">The endpoint holding the host, for messages (the host is its <c>.host</c>).</param>
+    public static string? NormaliseHost(string rawHost, string subject, List<Problem> problems, string endpointField = OwnEndpointField)
     {
-        const string field = "spec.controlPlaneEndpoint.host";
+        var field = endpointField + ".host";
         var host = rawHost.Trim();
         if (host.Length == 0)
         {
@@ -173,7 +178,7 @@ public static partial class ClusterReader
             var scheme = host[..schemeEnd].ToLowerInvariant();
             if (scheme is not ("https" or "http"))
             {
-                problems.Add(Problem.Error(subject, field, $"'{Truncate(rawHost)}' has an unsupported scheme '{scheme}'"));
+                problems.Add(Problem.Error(subject, field, $"'{Truncate(rawHost)}' has an unsupported scheme '{Truncate(scheme)}'"));
                 return null;
             }
 
@@ -214,7 +219,7 @@ public static partial class ClusterReader
 
         problems.Add(Problem.Error(subject, field,
             $"'{Truncate(rawHost)}' is not an IP address or DNS name (no port, path, spaces, ',' or '=' allowed)",
-            "set the host alone, e.g. 192.0.2.10, fd00::10 or api.cluster.example; the port belongs in spec.controlPlaneEndpoint.port"));
+            $"set the host alone, e.g. 192.0.2.10, fd00::10 or api.cluster.example; the port belongs in {endpointField}.port"));
         return null;
     }
 

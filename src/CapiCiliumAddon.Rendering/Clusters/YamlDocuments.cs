@@ -13,6 +13,13 @@ public sealed record SourceDocument(string Path, int Index, JsonNode? Content)
 }
 
 /// <summary>
+/// A document as read, JSON tree and YAML node tree side by side: the YAML nodes keep the positions in the text
+/// (<see cref="YamlNode.Start"/>, <see cref="YamlNode.End"/>), styles and anchors, for tools that edit the text in place.
+/// </summary>
+/// <param name="Document">The matching <see cref="SourceDocument"/>, or null for an empty document (which readers skip).</param>
+public sealed record PositionedDocument(YamlDocument Yaml, SourceDocument? Document);
+
+/// <summary>
 /// Reads multi-document YAML (and JSON, which is YAML) into JSON trees. Input files are user-controlled, so the
 /// reader refuses what would make a tool misbehave rather than fail: invalid UTF-8, duplicate keys (which YAML
 /// parsers resolve differently, so a reviewer and the tool could read different values), and alias expansion past
@@ -50,7 +57,14 @@ public static class YamlDocuments
         return Parse(text, path);
     }
 
-    public static IReadOnlyList<SourceDocument> Parse(string text, string path)
+    public static IReadOnlyList<SourceDocument> Parse(string text, string path) =>
+        ParseWithPositions(text, path).Where(d => d.Document is not null).Select(d => d.Document!).ToList();
+
+    /// <summary>
+    /// Reads like <see cref="Parse(string, string)"/> (same refusals, same trees) and keeps each document's YAML nodes,
+    /// whose marks index into <paramref name="text"/>.
+    /// </summary>
+    public static IReadOnlyList<PositionedDocument> ParseWithPositions(string text, string path)
     {
         var stream = new YamlStream();
         try
@@ -74,15 +88,13 @@ public static class YamlDocuments
             throw new InputFileException(path, $"duplicate key: {e.Message}");
         }
 
-        var documents = new List<SourceDocument>();
+        var documents = new List<PositionedDocument>();
         var budget = new NodeBudget(path);
+        var index = 0;
         foreach (var document in stream.Documents)
         {
             var content = ToJson(document.RootNode, budget, depth: 0);
-            if (content is not null)
-            {
-                documents.Add(new SourceDocument(path, documents.Count, content));
-            }
+            documents.Add(new PositionedDocument(document, content is null ? null : new SourceDocument(path, index++, content)));
         }
 
         return documents;

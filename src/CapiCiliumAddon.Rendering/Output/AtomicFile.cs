@@ -10,7 +10,10 @@ public static class AtomicFile
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
-    public static void WriteAllText(string path, string content)
+    public static void WriteAllText(string path, string content) => WriteAllBytes(path, Utf8NoBom.GetBytes(content));
+
+    /// <param name="keepMode">Give the new file the permissions of the one it replaces (for edits of a user's files).</param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, bool keepMode = false)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -19,9 +22,13 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                var bytes = Utf8NoBom.GetBytes(content);
-                stream.Write(bytes);
+                stream.Write(content);
                 stream.Flush(flushToDisk: true);
+            }
+
+            if (keepMode && !OperatingSystem.IsWindows() && File.Exists(path))
+            {
+                File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
             }
 
             File.Move(temp, path, overwrite: true);

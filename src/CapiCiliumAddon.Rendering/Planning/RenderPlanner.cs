@@ -72,7 +72,7 @@ public sealed partial class RenderPlanner(PlanContext context)
         if (cluster.Endpoint is not { } endpoint)
         {
             var field = cluster.PendingEndpointField ?? "spec.controlPlaneEndpoint";
-            return new PlanOutcome.NotReady(cluster, Problem.Warning(subject, field,
+            return new PlanOutcome.NotReady(cluster, cluster.PendingEndpointReason ?? Problem.Warning(subject, field,
                 "the control plane endpoint is not set yet (Metal3 fills it in from the Metal3Cluster a reconcile or two after creation); nothing is rendered until it has a host and a port"));
         }
 
@@ -222,8 +222,8 @@ public sealed partial class RenderPlanner(PlanContext context)
     {
         if (cluster.Endpoint is { } endpoint)
         {
-            SetDerived(values, "k8sServiceHost", endpoint.Host, "spec.controlPlaneEndpoint.host", cluster, problems);
-            SetDerived(values, "k8sServicePort", endpoint.Port, "spec.controlPlaneEndpoint.port", cluster, problems);
+            SetDerived(values, "k8sServiceHost", endpoint.Host, "host", cluster, problems);
+            SetDerived(values, "k8sServicePort", endpoint.Port, "port", cluster, problems);
         }
 
         var nativeRouting = HelmValues.AsString(values["routingMode"]?.Value) == "native";
@@ -264,16 +264,21 @@ public sealed partial class RenderPlanner(PlanContext context)
         return finalName;
     }
 
-    private static void SetDerived(HelmValues values, string key, JsonNode value, string fact, ClusterFacts cluster, List<Problem> problems)
+    /// <summary>Sets an endpoint value, remembering where the endpoint was read (the Cluster, its infrastructure cluster, a variable).</summary>
+    /// <param name="part">"host" or "port" of the endpoint.</param>
+    private static void SetDerived(HelmValues values, string key, JsonNode value, string part, ClusterFacts cluster, List<Problem> problems)
     {
+        var source = cluster.EndpointSource;
+        var field = $"{source.Field}.{part}";
+        var fact = source.IsClusterItself ? $"the Cluster's {field}" : $"{source.Object} {field}";
         if (values[key] is { Source.IsUserProvided: true } user && HelmValues.AsString(user.Value) != HelmValues.AsString(value))
         {
             problems.Add(Problem.Error(cluster.Key, $"values.{key} (from {user.Source})",
-                $"'{user.Display}' contradicts the Cluster's {fact} ({HelmValues.AsString(value)}); Cilium must reach the API server at the control plane endpoint",
-                $"remove {key}; it is always taken from {fact}"));
+                $"'{user.Display}' contradicts {fact} ({HelmValues.AsString(value)}); Cilium must reach the API server at the control plane endpoint",
+                $"remove {key}; it is always taken from {source}.{part}"));
         }
 
-        values.Set(key, value, new ValueSource(SettingsLayer.ClusterFact, fact));
+        values.Set(key, value, new ValueSource(SettingsLayer.ClusterFact, field) { Object = source.Object });
     }
 
     private static void SetUnlessUserSet(HelmValues values, string key, JsonNode value, string fact)

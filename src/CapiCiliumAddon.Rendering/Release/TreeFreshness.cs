@@ -88,6 +88,13 @@ public static class TreeFreshness
         return new FreshnessReport(clusters, orphaned);
     }
 
+    /// <summary>The files capi-cilium generated in the folder of one Cluster (<c>namespace/name</c>), if any.</summary>
+    public static IReadOnlyList<string> GeneratedFiles(string root, string clusterKey)
+    {
+        var folder = Path.Combine(root, clusterKey.Replace('/', Path.DirectorySeparatorChar));
+        return Directory.Exists(folder) ? VisibleFiles(folder).Where(ManifestTree.IsGenerated).ToList() : [];
+    }
+
     private static ClusterFreshness CheckCluster(string root, ExpectedCluster cluster)
     {
         var folder = Path.Combine(root, cluster.Namespace, cluster.Name);

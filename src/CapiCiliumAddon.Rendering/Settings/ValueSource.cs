@@ -14,6 +14,12 @@ public enum SettingsLayer
 /// <param name="Detail">The file, annotation or field, e.g. "spec.controlPlaneEndpoint.host".</param>
 public sealed record ValueSource(SettingsLayer Layer, string Detail)
 {
+    /// <summary>
+    /// For a fact read from another object than the Cluster (its infrastructure cluster, e.g. "Metal3Cluster
+    /// metal3/site-a"), that object; null for the Cluster's own fields.
+    /// </summary>
+    public string? Object { get; init; }
+
     public bool IsUserProvided => Layer is SettingsLayer.Profile or SettingsLayer.ValuesConfigMap or SettingsLayer.Annotation;
 
     public override string ToString() => Layer switch
@@ -22,7 +28,7 @@ public sealed record ValueSource(SettingsLayer Layer, string Detail)
         SettingsLayer.Profile => $"profile {Detail}",
         SettingsLayer.ValuesConfigMap => $"values ConfigMap {Detail}",
         SettingsLayer.Annotation => $"annotation {Detail}",
-        SettingsLayer.ClusterFact => $"Cluster {Detail}",
+        SettingsLayer.ClusterFact => $"{Object ?? "Cluster"} {Detail}",
         _ => Detail,
     };
 }

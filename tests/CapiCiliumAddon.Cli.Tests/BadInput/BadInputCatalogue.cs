@@ -30,6 +30,23 @@ public static class BadInputCatalogue
     private static string WithEndpoint(string host, string port = "6443") =>
         Doc(spec: $"  clusterNetwork:\n    pods:\n      cidrBlocks: [\"10.244.0.0/16\"]\n  controlPlaneEndpoint:\n    host: {host}\n    port: {port}\n");
 
+    /// <summary>
+    /// The broken Cluster as Metal3 users keep it: no endpoint of its own, a v1beta2 infrastructureRef, and its
+    /// Metal3Cluster (in <paramref name="metal3ClusterNamespace"/>, null for none) holding <paramref name="endpoint"/>.
+    /// </summary>
+    private static string WithMetal3Cluster(string endpoint, string? metal3ClusterNamespace = "metal3", string ownEndpoint = "") =>
+        Doc(spec: "  clusterNetwork:\n    pods:\n      cidrBlocks: [\"10.244.0.0/16\"]\n" + ownEndpoint
+            + "  infrastructureRef:\n    apiGroup: infrastructure.cluster.x-k8s.io\n    kind: Metal3Cluster\n    name: broken\n")
+        + (metal3ClusterNamespace is null ? "" : "---\napiVersion: infrastructure.cluster.x-k8s.io/v1beta1\nkind: Metal3Cluster\nmetadata:\n"
+            + $"  name: broken\n  namespace: {metal3ClusterNamespace}\nspec:\n  controlPlaneEndpoint:\n    {endpoint}\n");
+
+    private static string Metal3Endpoint(string host, string port = "6443") => $"host: {host}\n    port: {port}";
+
+    /// <summary>The broken Cluster as a ClusterClass Cluster whose endpoint is the topology variable's <paramref name="variable"/> entry.</summary>
+    private static string WithTopology(string variable) =>
+        Doc(spec: "  clusterNetwork:\n    pods:\n      cidrBlocks: [\"10.244.0.0/16\"]\n  topology:\n    classRef:\n      name: metal3\n"
+            + $"    version: v1.33.1\n    variables:\n{variable}");
+
     private static string WithAnnotation(string key, string value) =>
         Doc(Meta + $"  annotations:\n    {key}: {JsonSerializer.Serialize(value)}\n");
 
@@ -186,6 +203,40 @@ public static class BadInputCatalogue
         new("host with an equals sign", "endpoint", Outcome.Refused, "metal3/broken", "spec.controlPlaneEndpoint.host",
             Together(WithEndpoint("\"k8sServiceHost=10.0.0.1\""))),
 
+        // ---- Endpoints read from the infrastructure cluster or the topology ------------------------------------------
+        new("Metal3Cluster not among the files (not ready)", "infrastructure endpoint", Outcome.NotReady, "metal3/broken", "spec.infrastructureRef",
+            Together(WithMetal3Cluster(Metal3Endpoint("10.250.250.66"), metal3ClusterNamespace: null)),
+            MessageContains: "Metal3Cluster metal3/broken, which its spec.infrastructureRef names, is not among the input files"),
+        new("Metal3Cluster only in another namespace (not ready)", "infrastructure endpoint", Outcome.NotReady, "metal3/broken", "spec.infrastructureRef",
+            Together(WithMetal3Cluster(Metal3Endpoint("10.250.250.66"), metal3ClusterNamespace: "decoy")),
+            MessageContains: "(a Metal3Cluster broken in namespace decoy is another object)"),
+        new("https:// scheme on the Metal3Cluster", "infrastructure endpoint", Outcome.RenderedWithWarning, "Metal3Cluster metal3/broken", "spec.controlPlaneEndpoint.host",
+            Together(WithMetal3Cluster(Metal3Endpoint("https://10.250.250.66"))), MessageContains: "the scheme was stripped"),
+        new("ftp:// scheme on the Metal3Cluster", "infrastructure endpoint", Outcome.Refused, "Metal3Cluster metal3/broken", "spec.controlPlaneEndpoint.host",
+            Together(WithMetal3Cluster(Metal3Endpoint("ftp://10.250.250.66"))), MessageContains: "unsupported scheme"),
+        new("comma in the Metal3Cluster's host", "infrastructure endpoint", Outcome.Refused, "Metal3Cluster metal3/broken", "spec.controlPlaneEndpoint.host",
+            Together(WithMetal3Cluster(Metal3Endpoint("\"10.250.250.66,10.250.250.67\""))), MessageContains: "is not an IP address or DNS name"),
+        new("1 MB host on the Metal3Cluster", "infrastructure endpoint", Outcome.Refused, "Metal3Cluster metal3/broken", "spec.controlPlaneEndpoint.host",
+            Together(WithMetal3Cluster(Metal3Endpoint(OneMegabyte)))),
+        new("port 0 on the Metal3Cluster (not ready)", "infrastructure endpoint", Outcome.NotReady, "metal3/broken", "spec.controlPlaneEndpoint",
+            Together(WithMetal3Cluster(Metal3Endpoint("10.250.250.66", "0"))), MessageContains: "Metal3Cluster metal3/broken has no spec.controlPlaneEndpoint.port"),
+        new("port abc on the Metal3Cluster", "infrastructure endpoint", Outcome.Refused, "Metal3Cluster metal3/broken", "spec.controlPlaneEndpoint.port",
+            Together(WithMetal3Cluster(Metal3Endpoint("10.250.250.66", "abc")))),
+        new("port 65536 on the Metal3Cluster", "infrastructure endpoint", Outcome.Refused, "Metal3Cluster metal3/broken", "spec.controlPlaneEndpoint.port",
+            Together(WithMetal3Cluster(Metal3Endpoint("10.250.250.66", "65536")))),
+        new("Cluster and Metal3Cluster disagree", "infrastructure endpoint", Outcome.Refused, "metal3/broken", "spec.controlPlaneEndpoint",
+            Together(WithMetal3Cluster(Metal3Endpoint("10.250.250.66"), ownEndpoint: "  controlPlaneEndpoint:\n    host: 10.250.250.77\n    port: 6443\n")),
+            MessageContains: "is 10.250.250.77:6443 but Metal3Cluster metal3/broken spec.controlPlaneEndpoint is 10.250.250.66:6443"),
+        new("v1beta1 infrastructureRef to another namespace", "infrastructure endpoint", Outcome.Refused, "metal3/broken", "spec.infrastructureRef.namespace",
+            Together(Doc(spec: "  infrastructureRef:\n    apiVersion: infrastructure.cluster.x-k8s.io/v1beta1\n    kind: Metal3Cluster\n    name: broken\n    namespace: other\n",
+                apiVersion: "cluster.x-k8s.io/v1beta1")), MessageContains: "must match metadata.namespace"),
+        new("topology variable as a string", "infrastructure endpoint", Outcome.Refused, "metal3/broken", "spec.topology.variables[controlPlaneEndpoint].value",
+            Together(WithTopology("    - name: controlPlaneEndpoint\n      value: https://10.250.250.66:6443\n")), MessageContains: "must be a map with host and port"),
+        new("topology variable with a comma in the host", "infrastructure endpoint", Outcome.Refused, "metal3/broken", "spec.topology.variables[controlPlaneEndpoint].value.host",
+            Together(WithTopology("    - name: controlPlaneEndpoint\n      value:\n        host: \"10.250.250.66,10.0.0.1\"\n        port: 6443\n"))),
+        new("topology without the variable (not ready)", "infrastructure endpoint", Outcome.NotReady, "metal3/broken", "spec.topology.variables",
+            Together(WithTopology("    - name: image\n      value: {url: http://172.22.0.1/image.raw}\n")), MessageContains: "the topology has no variable 'controlPlaneEndpoint'"),
+
         // ---- Annotations -------------------------------------------------------------------------------------------
         new("unknown key with our prefix", "annotation", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}cni-bin-pth]",
             Together(WithAnnotation($"{Hb}cni-bin-pth", "/opt/cni/bin")), MessageContains: "unknown annotation"),
@@ -207,6 +258,8 @@ public static class BadInputCatalogue
             Together(WithAnnotation($"{Hb}profile", "a,b=c"))),
         new("values-configmap $(id)", "annotation", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}values-configmap]",
             Together(WithAnnotation($"{Hb}values-configmap", "$(id)"))),
+        new("endpoint-variable empty", "annotation", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}endpoint-variable]",
+            Together(WithAnnotation($"{Hb}endpoint-variable", " ")), MessageContains: "is empty"),
 
         // ---- Profiles (--templates holds the broken templates of BadInputCatalogueTests.Templates) -------------------
         new("profile missing", "profile", Outcome.Refused, "metal3/broken", $"metadata.annotations[{Hb}profile]",

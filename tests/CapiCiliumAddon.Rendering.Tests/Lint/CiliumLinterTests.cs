@@ -320,7 +320,7 @@ public class CiliumLinterTests
 
         Assert.That(Rules(findings), Is.EqualTo(new[] { "error:cluster-selector-label" }));
         Assert.That(findings[0].Object, Is.EqualTo("Cluster metal3/capi-1"));
-        Assert.That(findings[0].Fix, Is.EqualTo("add the label `addon.capi-cilium.io/cluster-name: capi-1` to the Cluster"));
+        Assert.That(findings[0].Fix, Is.EqualTo("add the label `addon.capi-cilium.io/cluster-name: capi-1` to the Cluster, or run `capi-cilium label <your Cluster files>` to add it in place"));
         Assert.That(Rules(Lint(("cluster.yaml", Cluster("capi-1", selector: "capi-2")))), Is.EqualTo(new[] { "error:cluster-selector-label" }));
         Assert.That(Lint(("cluster.yaml", Cluster("capi-1"))), Is.Empty);
     }

@@ -190,6 +190,43 @@ public class RenderPlannerTests
     }
 
     [Test]
+    public void AnEndpointReadFromTheInfrastructureClusterSaysSoInEveryValueAndMessage()
+    {
+        var source = new EndpointSource("Metal3Cluster metal3/capi-1", "spec.controlPlaneEndpoint");
+        var read = ClusterReaderTests.Read(ClusterReaderTests.ClusterYaml(extraMetadata: Annotations("addon.capi-cilium.io/values-configmap: v"))).Facts!;
+        var facts = read with { EndpointSource = source };
+        var configMaps = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["v"] = new Dictionary<string, string> { ["values.yaml"] = "k8sServicePort: 443\n" },
+        };
+        var noConfigMap = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["v"] = new Dictionary<string, string> { ["values.yaml"] = "{}\n" },
+        };
+
+        var plan = ((PlanOutcome.Ready)Planner().Plan(facts, noConfigMap)).Plan;
+        var invalid = (PlanOutcome.Invalid)Planner().Plan(facts, configMaps);
+
+        Assert.That(plan.Values["k8sServiceHost"]!.Source.ToString(), Is.EqualTo("Metal3Cluster metal3/capi-1 spec.controlPlaneEndpoint.host"));
+        Assert.That(plan.Values["k8sServicePort"]!.Source.ToString(), Is.EqualTo("Metal3Cluster metal3/capi-1 spec.controlPlaneEndpoint.port"));
+        Assert.That(plan.Values["k8sServicePort"]!.Source.Layer, Is.EqualTo(SettingsLayer.ClusterFact), "still a fact of the Cluster: stamped like one");
+        Assert.That(invalid.Problems.Single().ToString(), Is.EqualTo(
+            "metal3/capi-1: values.k8sServicePort (from values ConfigMap metal3/v): '443' contradicts Metal3Cluster metal3/capi-1 spec.controlPlaneEndpoint.port (6443); " +
+            "Cilium must reach the API server at the control plane endpoint (remove k8sServicePort; it is always taken from Metal3Cluster metal3/capi-1 spec.controlPlaneEndpoint.port)"));
+    }
+
+    [Test]
+    public void AReasonFromTheInputFilesReplacesTheGenericNotReadyMessage()
+    {
+        var reason = Problem.Warning("metal3/capi-1", "spec.infrastructureRef", "the control plane endpoint is not set yet: Metal3Cluster metal3/capi-1 is not among the input files");
+        var facts = ClusterReaderTests.Read(ClusterReaderTests.ClusterYaml("host: \"\"\n    port: 0")).Facts! with { PendingEndpointReason = reason };
+
+        var notReady = (PlanOutcome.NotReady)Planner().Plan(facts, NoConfigMaps);
+
+        Assert.That(notReady.Reason, Is.SameAs(reason));
+    }
+
+    [Test]
     public void AWiderUserNativeRoutingCidrIsKeptANarrowerOneIsRefused()
     {
         PlanOutcome WithCidr(string cidr) => Plan(
