@@ -29,6 +29,8 @@ public static partial class LabelCommand
             Description = "Print the change of each file as a unified diff; write nothing.",
         };
         var command = new Command("label", $"""
+            Add the per-Cluster selector label to Cluster files in place, as the smallest text edit.
+
             Add `{AddonKeys.ClusterNameLabel}: <name>` to every Cluster labelled {AddonKeys.CniLabel}: {AddonKeys.CniLabelValue}
             in the files, in place. The ClusterResourceSet that `render` writes selects its Cluster by this label, and
             Cluster API sets no such label itself. Each file gets the smallest text edit: new lines only, indented like
