@@ -20,6 +20,7 @@ public sealed class ConfigurationTests
     private static X509Certificate2 serverCert = null!;
     private static X509Certificate2 clientCert = null!;
     private static X509Certificate2 otherCa = null!;
+    private static X509Certificate2 certificateForAnotherName = null!;
     private TempDirectory directory = null!;
 
     [OneTimeSetUp]
@@ -29,6 +30,7 @@ public sealed class ConfigurationTests
         otherCa = CreateCa("other-ca");
         serverCert = CreateLeaf(ca, "kube-apiserver", server: true);
         clientCert = CreateLeaf(ca, "capi-cilium-addon", server: false);
+        certificateForAnotherName = CreateLeaf(ca, "kube-apiserver", server: true, "apiserver.other.example");
     }
 
     [SetUp]
@@ -158,6 +160,52 @@ public sealed class ConfigurationTests
         Assert.That(server.Requests.Single().Authorization, Is.EqualTo("Bearer t"));
     }
 
+    // ---- the server's certificate ----
+
+    [Test]
+    public async Task A_certificate_from_the_right_ca_for_another_name_is_refused()
+    {
+        await using var server = await StartHttps(certificateForAnotherName);
+        var path = Write("config", KubeConfig(HttpsUrl(server), CaData(ca), Indent("token: t", 4)));
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(path), NoRetry);
+
+        var ex = Assert.ThrowsAsync<KubernetesConnectionException>(() => client.GetServedVersionsAsync("", Timeout()))!;
+
+        Assert.That(ex.Message, Does.Contain(HttpsUrl(server)).And.Contain("TLS"));
+        Assert.That(ex.IsTransient, Is.False);
+        Assert.That(server.Requests, Is.Empty, "no request, so no token, reached the impostor");
+    }
+
+    [Test]
+    public async Task Tls_server_name_is_the_name_the_certificate_must_carry()
+    {
+        await using var other = await StartHttps(certificateForAnotherName);
+        var named = Write("named", KubeConfig(HttpsUrl(other), CaData(ca) + "\n" + Indent("tls-server-name: apiserver.other.example", 4), Indent("token: t", 4)));
+        using (var client = new KubernetesClient(KubernetesConfiguration.Load(named), NoRetry))
+        {
+            Assert.That(await client.GetServedVersionsAsync("", Timeout()), Is.EqualTo(new[] { "v1" }));
+        }
+
+        await using var loopback = await StartHttps();
+        var misnamed = Write("misnamed", KubeConfig(HttpsUrl(loopback), CaData(ca) + "\n" + Indent("tls-server-name: apiserver.other.example", 4), Indent("token: t", 4)));
+        using (var client = new KubernetesClient(KubernetesConfiguration.Load(misnamed), NoRetry))
+        {
+            Assert.ThrowsAsync<KubernetesConnectionException>(() => client.GetServedVersionsAsync("", Timeout()), "the address matches, the tls-server-name does not");
+        }
+
+        Assert.That(loopback.Requests, Is.Empty);
+    }
+
+    [Test]
+    public async Task Insecure_skip_tls_verify_accepts_a_certificate_for_another_name()
+    {
+        await using var server = await StartHttps(certificateForAnotherName);
+        var path = Write("config", KubeConfig(HttpsUrl(server), Indent("insecure-skip-tls-verify: true", 4), Indent("token: t", 4)));
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(path), NoRetry);
+
+        Assert.That(await client.GetServedVersionsAsync("", Timeout()), Is.EqualTo(new[] { "v1" }));
+    }
+
     private string Write(string relative, string content)
     {
         var path = directory.Combine(relative);
@@ -204,13 +252,13 @@ public sealed class ConfigurationTests
 
     private static string CaData(X509Certificate2 root) => Indent($"certificate-authority-data: {Base64(CertPem(root))}", 4);
 
-    private static Task<FakeApiServer> StartHttps() =>
+    private static Task<FakeApiServer> StartHttps(X509Certificate2? certificate = null) =>
         FakeApiServer.StartAsync(
             (ctx, _, _) => FakeApiServer.Json(ctx, 200, DiscoveryOfCore),
             0,
             new HttpsConnectionAdapterOptions
             {
-                ServerCertificate = serverCert,
+                ServerCertificate = certificate ?? serverCert,
                 ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                 ClientCertificateValidation = (_, _, _) => true,
             });
