@@ -44,8 +44,11 @@ public sealed class ConfigurationTests
     private static KubernetesClientOptions NoRetry => new() { MaxRetryAttempts = 0 };
 
     /// <summary>Answers like the API server's authenticator: 401 unless the request carries the expected bearer token.</summary>
-    private static Task<FakeApiServer> StartCheckingToken(string token) =>
-        FakeApiServer.StartAsync((ctx, request, _) => request.Authorization == $"Bearer {token}"
+    private static Task<FakeApiServer> StartCheckingToken(string token) => StartCheckingTokens(() => [token]);
+
+    /// <summary>As <see cref="StartCheckingToken"/>, with the set of valid tokens asked at each request.</summary>
+    private static Task<FakeApiServer> StartCheckingTokens(Func<IReadOnlyCollection<string>> validTokens) =>
+        FakeApiServer.StartAsync((ctx, request, _) => validTokens().Any(token => request.Authorization == $"Bearer {token}")
             ? FakeApiServer.Json(ctx, 200, DiscoveryOfCore)
             : FakeApiServer.Json(ctx, 401, KubeApiRecordings.Get("list-clusters-unauthorized-401").Body));
 
@@ -160,6 +163,141 @@ public sealed class ConfigurationTests
         Assert.That(server.Requests.Single().Authorization, Is.EqualTo("Bearer t"));
     }
 
+    // ---- tokenFile ----
+
+    [Test]
+    public async Task A_token_file_relative_to_the_kubeconfig_supplies_the_token()
+    {
+        await using var server = await StartCheckingToken("token-from-the-file");
+        Write(Path.Combine("secrets", "token"), "token-from-the-file\n");
+        var kubeconfig = Write(Path.Combine("kube", "config"), KubeConfig(server.Url.ToString(), "", Indent("tokenFile: ../secrets/token", 4)));
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(kubeconfig), NoRetry);
+
+        var versions = await client.GetServedVersionsAsync("", Timeout());
+
+        Assert.That(versions, Is.EqualTo(new[] { "v1" }));
+        Assert.That(server.Requests.Single().Authorization, Is.EqualTo("Bearer token-from-the-file"), "read from the kubeconfig's directory, trimmed");
+    }
+
+    [Test]
+    public async Task A_rotated_token_file_is_read_again_after_a_minute()
+    {
+        string[] valid = ["first-token"];
+        await using var server = await StartCheckingTokens(() => valid);
+        var tokenFile = Write("token", "first-token");
+        var kubeconfig = Write("config", KubeConfig(server.Url.ToString(), "", Indent($"tokenFile: {tokenFile}", 4)));
+        var clock = new ManualClock();
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(kubeconfig, timeProvider: clock), NoRetry);
+        await client.GetServedVersionsAsync("", Timeout());
+
+        // The kubelet's way: a new token is written while the old one is still valid for a while.
+        File.WriteAllText(tokenFile, "second-token\n");
+        valid = ["first-token", "second-token"];
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await client.GetServedVersionsAsync("", Timeout());
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await client.GetServedVersionsAsync("", Timeout());
+        valid = ["second-token"];
+        await client.GetServedVersionsAsync("", Timeout());
+
+        Assert.That(
+            server.Requests.Select(r => r.Authorization),
+            Is.EqualTo(new[] { "Bearer first-token", "Bearer first-token", "Bearer second-token", "Bearer second-token" }));
+    }
+
+    [Test]
+    public async Task A_token_file_that_cannot_be_read_any_more_keeps_the_last_token()
+    {
+        await using var server = await StartCheckingToken("the-token");
+        var tokenFile = Write("token", "the-token");
+        var kubeconfig = Write("config", KubeConfig(server.Url.ToString(), "", Indent($"tokenFile: {tokenFile}", 4)));
+        var clock = new ManualClock();
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(kubeconfig, timeProvider: clock), NoRetry);
+
+        File.WriteAllText(tokenFile, "");
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await client.GetServedVersionsAsync("", Timeout());
+        File.Delete(tokenFile);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await client.GetServedVersionsAsync("", Timeout());
+
+        Assert.That(server.Requests.Select(r => r.Authorization), Is.EqualTo(new[] { "Bearer the-token", "Bearer the-token" }));
+    }
+
+    [Test]
+    public void A_missing_token_file_is_an_error_naming_the_kubeconfig_the_user_and_the_file()
+    {
+        var kubeconfig = Write("config", KubeConfig("https://mgmt.example:6443", CaData(ca), Indent("tokenFile: missing-token", 4)));
+
+        var ex = Assert.Throws<KubeConfigException>(() => KubernetesConfiguration.Load(kubeconfig))!;
+
+        Assert.That(ex.Message, Does.StartWith($"kubeconfig {kubeconfig}: user \"admin\": cannot read its tokenFile {directory.Combine("missing-token")}: "));
+    }
+
+    [Test]
+    public void An_empty_token_file_is_an_error()
+    {
+        Write("token", " \n");
+        var kubeconfig = Write("config", KubeConfig("https://mgmt.example:6443", CaData(ca), Indent("tokenFile: token", 4)));
+
+        var ex = Assert.Throws<KubeConfigException>(() => KubernetesConfiguration.Load(kubeconfig))!;
+
+        Assert.That(ex.Message, Is.EqualTo($"kubeconfig {kubeconfig}: user \"admin\": cannot read its tokenFile {directory.Combine("token")}: the file is empty"));
+    }
+
+    [Test]
+    public async Task With_token_and_tokenFile_the_file_wins_while_it_can_be_read_and_token_stands_in_otherwise()
+    {
+        await using var server = await StartCheckingTokens(() => ["token-from-the-file", "token-in-the-kubeconfig"]);
+        Write("token", "token-from-the-file");
+        var readable = Write("readable", KubeConfig(server.Url.ToString(), "", Indent("token: token-in-the-kubeconfig\ntokenFile: token", 4)));
+        var unreadable = Write("unreadable", KubeConfig(server.Url.ToString(), "", Indent("token: token-in-the-kubeconfig\ntokenFile: no-such-token", 4)));
+
+        using (var client = new KubernetesClient(KubernetesConfiguration.Load(readable), NoRetry))
+        {
+            await client.GetServedVersionsAsync("", Timeout());
+        }
+
+        using (var client = new KubernetesClient(KubernetesConfiguration.Load(unreadable), NoRetry))
+        {
+            await client.GetServedVersionsAsync("", Timeout());
+        }
+
+        Assert.That(server.Requests.Select(r => r.Authorization), Is.EqualTo(new[] { "Bearer token-from-the-file", "Bearer token-in-the-kubeconfig" }));
+    }
+
+    [Test]
+    public async Task The_token_file_of_the_context_asked_for_is_the_one_read()
+    {
+        await using var server = await StartCheckingToken("token-of-the-second-user");
+        Write("first", "token-of-the-first-user");
+        Write("second", "token-of-the-second-user");
+        var kubeconfig = Write("config", $$"""
+            apiVersion: v1
+            kind: Config
+            current-context: first
+            clusters:
+            - name: mgmt
+              cluster:
+                server: {{server.Url}}
+            contexts:
+            - name: first
+              context: {cluster: mgmt, user: first}
+            - name: second
+              context: {cluster: mgmt, user: second}
+            users:
+            - name: first
+              user: {tokenFile: first}
+            - name: second
+              user: {tokenFile: second}
+            """);
+        using var client = new KubernetesClient(KubernetesConfiguration.Load(kubeconfig, "second"), NoRetry);
+
+        await client.GetServedVersionsAsync("", Timeout());
+
+        Assert.That(server.Requests.Single().Authorization, Is.EqualTo("Bearer token-of-the-second-user"));
+    }
+
     // ---- the server's certificate ----
 
     [Test]
@@ -209,6 +347,7 @@ public sealed class ConfigurationTests
     private string Write(string relative, string content)
     {
         var path = directory.Combine(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
         return path;
     }
@@ -264,4 +403,13 @@ public sealed class ConfigurationTests
             });
 
     private static string HttpsUrl(FakeApiServer server) => $"https://127.0.0.1:{server.Url.Port}";
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => now;
+
+        public void Advance(TimeSpan by) => now += by;
+    }
 }
