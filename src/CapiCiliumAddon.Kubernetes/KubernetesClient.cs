@@ -16,7 +16,7 @@ namespace CapiCiliumAddon.Kubernetes;
 /// <summary>
 /// <see cref="IKubernetesClient"/> on KubernetesClient, the official C# client: its configuration and transport
 /// (kubeconfig contexts, exec credential plugins, client certificates, the in-cluster service account with token
-/// refresh, TLS), its custom-object API for every resource (it maps the core group "" to /api/v1), its apply patch and
+/// refresh, TLS, with the server's certificate checked by <see cref="ServerCertificateValidator"/>), its custom-object API for every resource (it maps the core group "" to /api/v1), its apply patch and
 /// its watch. This layer adds what the add-on relies on: objects as <see cref="JsonObject"/>, the library's HTTP
 /// failures as the typed <see cref="KubernetesApiException"/>s and <see cref="KubernetesConnectionException"/>,
 /// retries of idempotent requests (GET, LIST, PUT, apply, DELETE) on 429 (honouring Retry-After), 5xx and transport
@@ -517,11 +517,29 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
     }
 
     /// <summary>
-    /// The library's client, plus the GET of a discovery document (/api, /apis/GROUP), which its custom-object API
-    /// cannot address; the request still goes through the library, with its credentials, TLS and error handling.
+    /// The library's client, with the server certificate checked by <see cref="ServerCertificateValidator"/>, plus the
+    /// GET of a discovery document (/api, /apis/GROUP), which its custom-object API cannot address; the request still
+    /// goes through the library, with its credentials, TLS and error handling.
     /// </summary>
-    private sealed class LibraryClient(KubernetesClientConfiguration configuration) : k8s.Kubernetes(configuration)
+    private sealed class LibraryClient : k8s.Kubernetes
     {
+        public LibraryClient(KubernetesClientConfiguration configuration)
+            : this(configuration, new TransportAccess())
+        {
+        }
+
+        private LibraryClient(KubernetesClientConfiguration configuration, TransportAccess transport)
+            : base(configuration, transport)
+        {
+            // The library's own check accepts a certificate for any name once its chain ends at a kubeconfig CA. It
+            // installs that check after running FirstMessageHandlerSetup, so ours is installed here, once the library
+            // is done and before the first request.
+            if (BaseUri.Scheme == Uri.UriSchemeHttps)
+            {
+                transport.Sockets.SslOptions.RemoteCertificateValidationCallback = new ServerCertificateValidator(configuration, BaseUri).Validate;
+            }
+        }
+
         public async Task<JsonObject> GetDiscoveryDocumentAsync(string relativeUri, CancellationToken cancellationToken)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -529,5 +547,15 @@ public sealed class KubernetesClient : IKubernetesClient, IDisposable
             var response = await SendRequest<object?>(relativeUri, HttpMethod.Get, null, null, timeout.Token).ConfigureAwait(false);
             return await Body(CreateResultAsync<JsonObject>(response.RequestMessage!, response, false, timeout.Token)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Passes every request on unchanged. The library puts it in front of the socket handler it builds, which is how
+    /// the handler's TLS options can be reached after the library has set them.
+    /// </summary>
+    private sealed class TransportAccess : DelegatingHandler
+    {
+        public SocketsHttpHandler Sockets => InnerHandler as SocketsHttpHandler
+            ?? throw new InvalidOperationException("the KubernetesClient library no longer sends through a SocketsHttpHandler");
     }
 }

@@ -19,7 +19,11 @@ public static class Certificates
         return Persist(cert);
     }
 
-    public static X509Certificate2 CreateLeaf(X509Certificate2 ca, string name, bool server)
+    /// <param name="serverNames">
+    /// The subject alternative names of a server certificate, DNS names or IP addresses; by default 127.0.0.1 and
+    /// localhost, where the in-process API server listens.
+    /// </param>
+    public static X509Certificate2 CreateLeaf(X509Certificate2 ca, string name, bool server, params string[] serverNames)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -29,8 +33,18 @@ public static class Certificates
         if (server)
         {
             var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            san.AddDnsName("localhost");
+            foreach (var serverName in serverNames is [] ? ["127.0.0.1", "localhost"] : serverNames)
+            {
+                if (IPAddress.TryParse(serverName, out var address))
+                {
+                    san.AddIpAddress(address);
+                }
+                else
+                {
+                    san.AddDnsName(serverName);
+                }
+            }
+
             request.CertificateExtensions.Add(san.Build());
         }
 
