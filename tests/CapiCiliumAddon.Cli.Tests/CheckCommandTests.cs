@@ -128,7 +128,7 @@ public class CheckCommandTests
         var (exit, stdout, _) = await Check();
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(stdout, Does.Contain("metal3/capi-2 (orphaned folder):\n  orphaned  clusterresourceset-capi-2-cilium.yaml"));
+        Assert.That(stdout, Does.Contain("metal3/capi-2 (orphaned folder):\n  orphaned  cilium-values.yaml\n  orphaned  clusterresourceset-capi-2-cilium.yaml"));
         Golden.AssertMatches(stdout, "check-orphaned.txt");
     }
 

@@ -13,12 +13,13 @@ public sealed record ExpectedRender(
     bool KubeProxyReplacement,
     string IpamMode,
     string ClusterName,
-    string ChartVersion);
+    string ChartVersion,
+    HelmReleaseIdentity? HelmRelease = null);
 
 /// <summary>
 /// Checks a render against its plan. The CLI passes many bad values silently (DESIGN.md §3), so every
 /// bootstrap-critical value is read back from the output: the API server endpoint in all five containers that carry
-/// it, the datapath settings in <c>cilium-config</c>, the image tags, and the namespaces.
+/// it, the datapath settings in <c>cilium-config</c>, the image tags, the namespaces, and Helm's ownership metadata.
 /// </summary>
 public static class RenderChecks
 {
@@ -45,6 +46,7 @@ public static class RenderChecks
         CheckConfig(manifest, expected, problems);
         CheckImages(manifest, expected, problems);
         CheckNamespaces(manifest, problems);
+        problems.AddRange(HelmOwnership.Check(manifest, expected.HelmRelease));
         return problems;
     }
 
