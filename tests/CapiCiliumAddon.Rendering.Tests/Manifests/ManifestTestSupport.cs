@@ -16,6 +16,7 @@ internal static class Recordings
     {
         "baremetal-native-bgp-1.17" => "1.17.18",
         "baremetal-native-bgp-1.18" or "minimal-1.18" or "default-hubble-1.18" => "1.18.12",
+        "baremetal-native-bgp-1.19" => "1.19.6",
         "baremetal-native-bgp-1.20" => "1.20.0",
         _ => throw new ArgumentException(recording),
     };
