@@ -22,6 +22,7 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(HandoffCommand.Create());
         return root;
     }
 
