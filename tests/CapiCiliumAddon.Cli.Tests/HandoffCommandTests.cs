@@ -153,5 +153,101 @@ public class HandoffCommandTests
         Assert.That(stderr, Does.Contain("no capi-cilium render found"));
     }
 
+    private async Task<(string Tree, string Handoff)> RenderAndHandOff()
+    {
+        var tree = await RenderTree();
+        var (exit, _, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        return (tree, _temp.Combine("handoff"));
+    }
+
+    private static void Edit(string path, string from, string to)
+    {
+        var text = File.ReadAllText(path);
+        Assert.That(text, Does.Contain(from), path);
+        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    private static async Task<string[]> HandoffFindings(params string[] paths)
+    {
+        var (_, stdout, _) = await Run(["lint", .. paths, "--format", "text"]);
+        return stdout.Split('\n').Where(l => l.Contains("[helm-handoff]", StringComparison.Ordinal)).ToArray();
+    }
+
+    [Test]
+    public async Task LintAcceptsTheGeneratedHandoffNextToItsRender()
+    {
+        var (tree, handoff) = await RenderAndHandOff();
+
+        var (exit, stdout, stderr) = await Run("lint", tree, handoff);
+
+        Assert.That(stdout, Does.Not.Contain("helm-handoff"), stdout + stderr);
+        Assert.That(exit, Is.EqualTo(0), stdout + stderr);
+    }
+
+    [TestCase("version: \"1.18.12\"", "version: \"1.17.18\"", "spec.chart.spec.version: chart version '1.17.18' (render 1.18.12) differs from the render of metal3/capi-1")]
+    [TestCase("releaseName: cilium", "releaseName: cilium-cni", "spec.releaseName: release name 'cilium-cni' (render 'cilium') differs")]
+    [TestCase("  targetNamespace: kube-system\n", "", "spec.targetNamespace: release namespace 'flux-system' (render kube-system) differs")]
+    [TestCase("    operator:\n      replicas: 1\n", "    operator:\n      replicas: 2\n    debug:\n      enabled: true\n", "spec.values: values (debug.enabled: true not in the render; operator.replicas: 2, render 1) differs")]
+    [TestCase("    k8sServicePort: 6443\n", "", "spec.values: values (k8sServicePort not set, render 6443) differs")]
+    public async Task EachDifferenceOfAHelmReleaseIsAFindingThatSaysTheFirstReconcileChangesCilium(string from, string to, string expected)
+    {
+        var (tree, handoff) = await RenderAndHandOff();
+        var release = Path.Combine(handoff, "metal3", "capi-1", "flux", "helmrelease-cilium.yaml");
+        Edit(release, from, to);
+
+        var findings = await HandoffFindings(tree, release);
+
+        Assert.That(findings, Has.Length.EqualTo(1), string.Join("\n", findings));
+        Assert.That(findings[0], Does.StartWith("error[helm-handoff] HelmRelease flux-system/cilium (" + release + "#1): "));
+        Assert.That(findings[0], Does.Contain(expected).And.Contain("the first reconcile would change Cilium on cluster metal3/capi-1"));
+    }
+
+    [Test]
+    public async Task AnApplicationIsComparedTooAndItsDefaultReleaseNameIsItsOwnName()
+    {
+        var (tree, handoff) = await RenderAndHandOff();
+        var application = Path.Combine(handoff, "metal3", "capi-2", "argocd", "application-cilium.yaml");
+        Edit(application, "      releaseName: cilium\n", "");
+        Edit(application, "  name: cilium\n  namespace: argocd\n", "  name: cilium-capi-2\n  namespace: argocd\n");
+        Edit(application, "targetRevision: \"1.18.12\"", "targetRevision: \"1.19.6\"");
+        Edit(application, "    namespace: kube-system\n", "    namespace: cilium\n");
+        Edit(application, "        routingMode: native\n", "        routingMode: tunnel\n");
+
+        var findings = await HandoffFindings(tree, application);
+
+        Assert.That(findings, Has.Length.EqualTo(4), string.Join("\n", findings));
+        Assert.That(findings, Has.Some.Contains("spec.source.targetRevision: chart version '1.19.6' (render 1.18.12) differs from the render of metal3/capi-2"));
+        Assert.That(findings, Has.Some.Contains("spec.source.helm.releaseName: release name 'cilium-capi-2' (render 'cilium')"));
+        Assert.That(findings, Has.Some.Contains("spec.destination.namespace: release namespace 'cilium' (render kube-system)"));
+        Assert.That(findings, Has.Some.Contains("spec.source.helm.valuesObject: values (routingMode: \"tunnel\", render \"native\")"));
+    }
+
+    [Test]
+    public async Task AHelmReleaseWithoutOurLabelIsMatchedByItsClusterName()
+    {
+        var (tree, handoff) = await RenderAndHandOff();
+        var release = Path.Combine(handoff, "metal3", "capi-2", "flux", "helmrelease-cilium.yaml");
+        Edit(release, "    addon.capi-cilium.io/cluster-name: capi-2\n", "    team: network\n");
+        Edit(release, "releaseName: cilium", "releaseName: other");
+
+        var findings = await HandoffFindings(tree, release);
+
+        Assert.That(findings.Single(), Does.Contain("differs from the render of metal3/capi-2"));
+    }
+
+    [Test]
+    public async Task AHelmReleaseForABareRenderCannotAdoptIt()
+    {
+        var tree = await RenderTree(extra: "--no-helm-ownership");
+        var release = Path.Combine(_temp.Combine("gitops"), "helmrelease.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(release)!);
+        File.WriteAllText(release, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cilium\n  namespace: kube-system\n  labels:\n    addon.capi-cilium.io/cluster-name: capi-1\nspec:\n  interval: 1h\n  chart:\n    spec:\n      chart: cilium\n      version: 1.18.12\n      sourceRef:\n        kind: HelmRepository\n        name: cilium\n");
+
+        var findings = await HandoffFindings(tree, release);
+
+        Assert.That(findings, Has.Some.Contains("ships the bare chart output, without Helm's ownership metadata"));
+    }
+
     private static JsonObject Yaml(string path) => (JsonObject)YamlDocuments.Parse(File.ReadAllText(path), path).Single().Content!;
 }
