@@ -213,3 +213,31 @@ public sealed class HelmOwnershipTests
         return report.ToString();
     }
 }
+
+public sealed class HelmOwnershipDiffTests
+{
+    [Test]
+    public void DiffShowsTheOwnershipMetadataAsMetadataChangesOfEveryChartObject()
+    {
+        using var temp = new TempDirectory();
+        var bare = HubbleCertificates.EnsureBootstrapJob(Recordings.Parse("baremetal-native-bgp-1.18"), "1.18.12");
+        var owned = HelmOwnership.Apply(bare, HelmReleaseIdentity.Default).Manifest!;
+        File.WriteAllText(temp.Combine("bare.yaml"), bare.ToText());
+        File.WriteAllText(temp.Combine("owned.yaml"), owned.ToText());
+
+        var diff = CapiCiliumAddon.Rendering.Review.ManifestDiffer.Compare(
+            CapiCiliumAddon.Rendering.Tests.Review.ReviewFixtures.Load(temp.Combine("bare.yaml")),
+            CapiCiliumAddon.Rendering.Tests.Review.ReviewFixtures.Load(temp.Combine("owned.yaml")));
+
+        Assert.That((diff.Added.Count, diff.Removed.Count, diff.Changed.Count), Is.EqualTo((0, 0, 27)), "the bootstrap Job is unchanged");
+        foreach (var change in diff.Changed)
+        {
+            Assert.That(change.Fields.Select(f => (f.Path, f.Kind, f.NewValue)), Is.EqualTo(new[]
+            {
+                ("metadata.annotations[meta.helm.sh/release-name]", CapiCiliumAddon.Rendering.Review.FieldChangeKind.Added, "cilium"),
+                ("metadata.annotations[meta.helm.sh/release-namespace]", CapiCiliumAddon.Rendering.Review.FieldChangeKind.Added, "kube-system"),
+                ("metadata.labels[app.kubernetes.io/managed-by]", CapiCiliumAddon.Rendering.Review.FieldChangeKind.Added, "Helm"),
+            }), change.Identity.ToString());
+        }
+    }
+}
