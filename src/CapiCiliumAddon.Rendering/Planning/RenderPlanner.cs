@@ -88,8 +88,9 @@ public sealed partial class RenderPlanner(PlanContext context)
 
         var selector = AddonKeys.SelectorLabelFor(cluster.Name);
         var hash = InputHash(cluster, version!, chart, values, selector, release);
-        return new PlanOutcome.Ready(new RenderPlan(cluster, endpoint, version!, chart, values, ciliumClusterName, selector,
-            context.CliVersion, context.ToolVersion, hash, problems) { HelmRelease = release });
+        var plan = new RenderPlan(cluster, endpoint, version!, chart, values, ciliumClusterName, selector,
+            context.CliVersion, context.ToolVersion, hash, problems);
+        return new PlanOutcome.Ready(plan with { HelmRelease = release });
     }
 
     /// <summary>The release that may adopt the render: the Cluster's annotation, else the command line's name; null when ownership is off.</summary>
