@@ -142,6 +142,24 @@ public class HandoffCommandTests
     }
 
     [Test]
+    public async Task AFileAnEarlierHandoffWroteIsRemovedWhenTheReleaseIsRenamedButNotTheUsersOwn()
+    {
+        var tree = await RenderTree();
+        await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        var flux = _temp.Combine("handoff", "metal3", "capi-1", "flux");
+        File.WriteAllText(Path.Combine(flux, "notes.yaml"), "# mine\n");
+
+        await RenderTree(extraMetadata: "  annotations:\n    addon.capi-cilium.io/helm-release-name: cni\n");
+        var (exit, _, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(Directory.GetFiles(flux).Select(Path.GetFileName).Order(StringComparer.Ordinal),
+            Is.EqualTo(new[] { "helmrelease-cni.yaml", "helmrepository-cilium.yaml", "kustomization.yaml", "notes.yaml" }));
+        Assert.That(File.Exists(_temp.Combine("handoff", "metal3", "capi-1", "argocd", "application-cilium.yaml")), Is.False);
+        Assert.That(File.Exists(_temp.Combine("handoff", "metal3", "capi-2", "argocd", "application-cilium.yaml")), Is.True);
+    }
+
+    [Test]
     public async Task NoRenderInTheInputsIsAUsageError()
     {
         Directory.CreateDirectory(_temp.Combine("empty"));

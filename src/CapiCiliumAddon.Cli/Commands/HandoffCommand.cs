@@ -73,6 +73,17 @@ public static class HandoffCommand
                     }
                 }
 
+                // A file an earlier handoff wrote and this one no longer does (e.g. after a release rename) would
+                // still be applied by whoever points at the folder: remove it, but only files carrying our header.
+                var current = files.Select(f => Path.GetFullPath(Path.Combine(folder, f.Key))).ToHashSet(StringComparer.Ordinal);
+                foreach (var stale in new[] { HandoffManifests.FluxFolder, HandoffManifests.ArgoCdFolder }
+                    .Select(sub => Path.Combine(folder, sub)).Where(Directory.Exists)
+                    .SelectMany(sub => Directory.EnumerateFiles(sub, "*.yaml"))
+                    .Where(f => !current.Contains(Path.GetFullPath(f)) && File.ReadLines(f).FirstOrDefault() + "\n" == HandoffManifests.Header))
+                {
+                    File.Delete(stale);
+                }
+
                 written++;
                 await stdout.WriteLineAsync($"{render.Key}: release {render.Release}, chart {render.ChartVersion} -> {folder}").ConfigureAwait(false);
             }
