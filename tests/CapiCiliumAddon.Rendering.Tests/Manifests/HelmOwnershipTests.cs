@@ -162,6 +162,28 @@ public sealed class HelmOwnershipTests
         Assert.That(RenderChecks.Check(bare, Recordings.BareMetalPlan(recording)), Is.Empty, "switched off, the bare chart output passes");
     }
 
+    /// <summary>
+    /// The real `cilium install` over a render's objects without the metadata refused each of exactly these entries
+    /// by name and value; over the same objects with them it adopted everything (its only complaint was the hook Job
+    /// that cannot run on a server without nodes).
+    /// </summary>
+    [Test]
+    public void TheEntriesAreExactlyWhatTheRealHelmInstallDemanded()
+    {
+        string Stderr(string recording) => File.ReadAllText(Path.Combine(RepositoryPaths.Fixtures, "cilium-cli", recording, "stderr.txt"));
+        var refused = Stderr("install-over-crs-objects-1.18");
+        var adopted = Stderr("install-over-owned-objects-1.18");
+
+        Assert.That(refused, Does.Contain("invalid ownership metadata"));
+        foreach (var (_, key, value) in HelmOwnership.Entries(HelmReleaseIdentity.Default))
+        {
+            Assert.That(refused, Does.Contain($"missing key \"{key}\": must be set to \"{value}\""));
+        }
+
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(refused, "missing key").Count, Is.EqualTo(3), "nothing else is required");
+        Assert.That(adopted, Does.Not.Contain("ownership").And.Contain("failed post-install: resource Job/kube-system/hubble-generate-certs not ready"));
+    }
+
     [TestCase("cilium", true)]
     [TestCase("cni.v2", true)]
     [TestCase("Cilium", false)]
