@@ -41,16 +41,21 @@ internal sealed class LiveApiServer : IDisposable
 
     public void Dispose() => Client.Dispose();
 
-    /// <summary>POST of <paramref name="obj"/> to its collection; <paramref name="dryRun"/> "All" persists nothing. Unknown fields are errors.</summary>
-    public async Task<JsonObject> CreateAsync(JsonObject obj, bool dryRun = false, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// POST of <paramref name="obj"/> to its collection; <paramref name="dryRun"/> "All" persists nothing. With
+    /// <paramref name="strict"/> unknown fields are errors; without, the server's default applies (as for a
+    /// ClusterResourceSet, which sets no field validation).
+    /// </summary>
+    public async Task<JsonObject> CreateAsync(JsonObject obj, bool dryRun = false, bool strict = true, CancellationToken cancellationToken = default)
     {
+        var fieldValidation = strict ? "Strict" : null;
         var (group, version, plural) = Coordinates(obj);
         var ns = Namespace(obj);
         var created = ns is null
             ? await Client.CustomObjects.CreateClusterCustomObjectAsync(obj, group, version, plural,
-                dryRun: dryRun ? "All" : null, fieldValidation: "Strict", cancellationToken: cancellationToken).ConfigureAwait(false)
+                dryRun: dryRun ? "All" : null, fieldValidation: fieldValidation, cancellationToken: cancellationToken).ConfigureAwait(false)
             : await Client.CustomObjects.CreateNamespacedCustomObjectAsync(obj, group, version, ns, plural,
-                dryRun: dryRun ? "All" : null, fieldValidation: "Strict", cancellationToken: cancellationToken).ConfigureAwait(false);
+                dryRun: dryRun ? "All" : null, fieldValidation: fieldValidation, cancellationToken: cancellationToken).ConfigureAwait(false);
         return ToJson(created);
     }
 
