@@ -53,7 +53,7 @@ public static partial class CiliumLinter
                 if (release.ReleaseName.Value != rendered.Name)
                 {
                     Add(release.ReleaseName.Field, $"release name '{release.ReleaseName.Value}' (render '{rendered.Name}')",
-                        $"{consequence}: Helm refuses to adopt objects that name another release (\"invalid ownership metadata\"), so the takeover fails or installs a second Cilium",
+                        $"{consequence}: Helm refuses to adopt objects that name another release (\"invalid ownership metadata\"), and a tool that takes ownership by force moves them to a release nothing else expects",
                         $"set the release name to {rendered.Name}");
                 }
 
