@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(HandoffCommand.Create());
         ListCommandsBySummary(root);
         return root;
     }

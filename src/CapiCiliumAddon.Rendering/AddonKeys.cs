@@ -33,11 +33,20 @@ public static class AddonKeys
     /// <summary>The topology variable holding a ClusterClass Cluster's {host, port} endpoint, read from files only.</summary>
     public const string EndpointVariableAnnotation = Prefix + "endpoint-variable";
 
+    /// <summary>
+    /// On a Cluster: the Helm release name the day-2 owner will use (default <c>cilium</c>). On our objects: the release
+    /// the chart objects were rendered for.
+    /// </summary>
+    public const string HelmReleaseNameAnnotation = Prefix + "helm-release-name";
+
     // Output annotations: what produced an object, so a reviewer or the controller can tell whether it is current.
     public const string ChartVersionAnnotation = Prefix + "chart-version";
     public const string CiliumCliVersionAnnotation = Prefix + "cilium-cli-version";
     public const string ToolVersionAnnotation = Prefix + "tool-version";
     public const string InputHashAnnotation = Prefix + "input-hash";
+
+    /// <summary>sha256 of the Helm values file: the values a day-2 owner must install with to change nothing.</summary>
+    public const string HelmValuesHashAnnotation = Prefix + "helm-values-hash";
 
     /// <summary>The key a values ConfigMap holds its Helm values under.</summary>
     public const string ValuesConfigMapKey = "values.yaml";
@@ -45,6 +54,7 @@ public static class AddonKeys
     public static readonly IReadOnlySet<string> ClusterAnnotations = new HashSet<string>(StringComparer.Ordinal)
     {
         CiliumVersionAnnotation, ProfileAnnotation, CniBinPathAnnotation, ValuesConfigMapAnnotation, EndpointVariableAnnotation,
+        HelmReleaseNameAnnotation,
     };
 
     public static KeyValuePair<string, string> SelectorLabelFor(string clusterName) => new(ClusterNameLabel, clusterName);

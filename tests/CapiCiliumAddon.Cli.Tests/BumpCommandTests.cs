@@ -79,7 +79,7 @@ public class BumpCommandTests
 
         Assert.That(exit, Is.EqualTo(0), stderr);
         var direct = CommandRunner.Snapshot(_temp.Combine("direct"));
-        Assert.That(direct.Keys, Has.Count.EqualTo(6));
+        Assert.That(direct.Keys, Has.Count.EqualTo(8), "per Cluster: ConfigMap, ClusterResourceSet, kustomization.yaml and the Helm values file");
         Assert.That(CommandRunner.Snapshot(Out), Is.EqualTo(direct));
     }
 

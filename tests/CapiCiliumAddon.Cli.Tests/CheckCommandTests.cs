@@ -128,7 +128,7 @@ public class CheckCommandTests
         var (exit, stdout, _) = await Check();
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(stdout, Does.Contain("metal3/capi-2 (orphaned folder):\n  orphaned  clusterresourceset-capi-2-cilium.yaml"));
+        Assert.That(stdout, Does.Contain("metal3/capi-2 (orphaned folder):\n  orphaned  cilium-values.yaml\n  orphaned  clusterresourceset-capi-2-cilium.yaml"));
         Golden.AssertMatches(stdout, "check-orphaned.txt");
     }
 
@@ -175,7 +175,7 @@ public class CheckCommandTests
 
         Assert.That(exit, Is.EqualTo(0), stdout + stderr);
         Assert.That(stdout, Does.Contain("metal3/capi-2:\n  warning: not ready: spec.controlPlaneEndpoint: the control plane endpoint is not set yet"));
-        Assert.That(stdout, Does.Contain("its 3 committed file(s) were not checked and stay as they are until it is ready"));
+        Assert.That(stdout, Does.Contain("its 4 committed file(s) were not checked and stay as they are until it is ready"));
         Assert.That(stdout, Does.Not.Contain("orphaned").And.Not.Contain("stale"));
         Assert.That(stdout, Does.EndWith("check <tmp>/out: 2 Cluster(s): 1 fresh, 1 not ready (warning)\n"));
         Assert.That(stderr, Does.Contain("warning: metal3/capi-2: spec.controlPlaneEndpoint: the control plane endpoint is not set yet"));

@@ -108,7 +108,7 @@ public partial class RepositoryShapedRenderTests
         await Render(_temp.Combine("two"));
 
         var one = CommandRunner.Snapshot(_temp.Combine("one"));
-        Assert.That(one.Keys, Has.Count.EqualTo(9), "three Clusters, three files each");
+        Assert.That(one.Keys, Has.Count.EqualTo(12), "three Clusters, four files each (ConfigMap, ClusterResourceSet, kustomization, values)");
         Assert.That(CommandRunner.Snapshot(_temp.Combine("two")), Is.EqualTo(one));
     }
 

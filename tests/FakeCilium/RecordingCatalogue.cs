@@ -22,8 +22,8 @@ internal sealed partial class RecordingCatalogue
     /// <summary>The lines the README records for `cilium version --client`.</summary>
     public IReadOnlyList<string> ClientVersionLines { get; }
 
-    /// <summary>Successful renders: the only recordings a `--set` combination can select.</summary>
-    public IEnumerable<Recording> Renders => Recordings.Where(r => r.ExitCode == 0);
+    /// <summary>Successful `install --dry-run` renders: the only recordings a `--set` combination can select.</summary>
+    public IEnumerable<Recording> Renders => Recordings.Where(r => r.ExitCode == 0 && r.Argv.Contains("--dry-run"));
 
     public Recording this[string name] =>
         Recordings.SingleOrDefault(r => r.Name == name)

@@ -34,14 +34,16 @@ internal static class RecordingMatcher
         throw NoRecording(chartVersion, string.Join("; ", ranked[0].Differences));
     }
 
-    /// <summary>Every way the effective values differ from the recording's, sorted by key.</summary>
-    public static IReadOnlyList<string> Differences(Recording recording, IReadOnlyDictionary<string, string> values)
+    /// <summary>Every way the effective values (with <see cref="CliDefaults"/>) differ from the recording's, sorted by key.</summary>
+    public static IReadOnlyList<string> Differences(Recording recording, IReadOnlyDictionary<string, string> userValues)
     {
         var differences = new List<string>();
-        var keys = recording.SetValues.Keys.Union(values.Keys).Order(StringComparer.Ordinal);
+        var values = CliDefaults.Apply(userValues);
+        var recordedValues = CliDefaults.Apply(recording.SetValues);
+        var keys = recordedValues.Keys.Union(values.Keys).Order(StringComparer.Ordinal);
         foreach (var key in keys)
         {
-            var isRecorded = recording.SetValues.TryGetValue(key, out var recorded);
+            var isRecorded = recordedValues.TryGetValue(key, out var recorded);
             var isGiven = values.TryGetValue(key, out var given);
             if (isRecorded && isGiven)
             {

@@ -77,9 +77,22 @@ public sealed class RenderEnvironmentOptions
         Description = "Render Clusters that share version, profile and values once, with placeholder facts, and stamp each one's endpoint, pod CIDRs and name into it. One Cluster per group is also rendered directly and must match byte for byte; on any doubt the group is rendered directly, with a warning.",
     };
 
+    public Option<string> HelmReleaseName { get; } = new("--helm-release-name")
+    {
+        Description = $"Helm release that will own Cilium after bootstrap (Flux, Argo CD, cilium upgrade); its name goes into Helm's ownership metadata on every chart object. Per Cluster: the {Rendering.AddonKeys.HelmReleaseNameAnnotation} annotation. `cilium install`/`upgrade` only use '{Rendering.Manifests.HelmReleaseIdentity.DefaultName}'.",
+        DefaultValueFactory = _ => Rendering.Manifests.HelmReleaseIdentity.DefaultName,
+    };
+
+    public Option<bool> NoHelmOwnership { get; } = new("--no-helm-ownership")
+    {
+        Description = "Ship the bare chart output, without Helm's ownership metadata. No Helm-based tool (Flux, Argo CD with Helm, helm, cilium install/upgrade) can then adopt the objects after bootstrap.",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(Stamp);
+        command.Options.Add(HelmReleaseName);
+        command.Options.Add(NoHelmOwnership);
         command.Options.Add(Cilium);
         command.Options.Add(InstallCiliumCli);
         command.Options.Add(ChartDirectories);
@@ -111,6 +124,14 @@ public sealed class RenderEnvironmentOptions
             if (r.GetValueOrDefault<int>() < 1)
             {
                 r.AddError("--timeout must be at least 1 second");
+            }
+        });
+        HelmReleaseName.Validators.Add(r =>
+        {
+            var name = r.GetValueOrDefault<string>();
+            if (!Rendering.Manifests.HelmReleaseIdentity.IsValidName(name))
+            {
+                r.AddError($"--helm-release-name '{name}' is not a Helm release name (at most {Rendering.Manifests.HelmReleaseIdentity.MaxNameLength} lowercase letters, digits, '-' and '.')");
             }
         });
         CiliumVersion.Validators.Add(r =>
@@ -170,7 +191,11 @@ public sealed class RenderEnvironmentOptions
     public PlanContext CreatePlanContext(ParseResult parseResult, IReadOnlyList<ChartDirectory> charts, string cliVersion) =>
         new(new ProfileLibrary(parseResult.GetValue(Templates) ?? DefaultTemplatesDirectory), charts,
             parseResult.GetValue(CiliumVersion) is { } version ? Rendering.Settings.CiliumVersion.Parse(version) : null,
-            cliVersion, ToolVersion);
+            cliVersion, ToolVersion)
+        {
+            HelmReleaseName = parseResult.GetValue(HelmReleaseName)!,
+            HelmOwnership = !parseResult.GetValue(NoHelmOwnership),
+        };
 }
 
 /// <summary>

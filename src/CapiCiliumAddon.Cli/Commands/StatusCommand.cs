@@ -17,8 +17,10 @@ public static class StatusCommand
 
             List every Cluster labelled cni: cilium with its control plane endpoint, the Cilium version of its
             ClusterResourceSet, its state (waiting-for-endpoint, invalid, pending, rendered, foreign) and whether
-            Cluster API has applied the CRS (from the ClusterResourceSetBinding). Under ApplyOnce, an applied CRS is
-            never re-applied: later changes reach the cluster only through the tool that owns Cilium after bootstrap.
+            Cluster API has applied the CRS (from the ClusterResourceSetBinding), and the Helm release and values hash
+            the day-2 owner must use to adopt Cilium without changing it (capi-cilium handoff writes its manifests).
+            Under ApplyOnce, an applied CRS is never re-applied: later changes reach the cluster only through the tool
+            that owns Cilium after bootstrap.
             Exit codes: 0 listed; 2 the management cluster could not be read.
             """);
         kubernetes.AddTo(command);
@@ -45,8 +47,8 @@ public static class StatusCommand
 
     public static string Format(IReadOnlyList<ClusterStatus> rows)
     {
-        string[] header = ["CLUSTER", "ENDPOINT", "CILIUM", "STATE", "APPLIED"];
-        var table = rows.Select(r => new[] { r.Key, r.Endpoint, r.CiliumVersion, r.State, r.Applied }).Prepend(header).ToList();
+        string[] header = ["CLUSTER", "ENDPOINT", "CILIUM", "STATE", "APPLIED", "HELM RELEASE", "HELM VALUES"];
+        var table = rows.Select(r => new[] { r.Key, r.Endpoint, r.CiliumVersion, r.State, r.Applied, r.HelmRelease, r.HelmValuesHash }).Prepend(header).ToList();
         var widths = Enumerable.Range(0, header.Length).Select(i => table.Max(row => row[i].Length)).ToArray();
         return string.Concat(table.Select(row =>
             string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))) + "\n"));

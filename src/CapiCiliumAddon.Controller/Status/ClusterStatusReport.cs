@@ -4,13 +4,24 @@ using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.Addons;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Manifests;
 
 namespace CapiCiliumAddon.Controller.Status;
 
 /// <summary>One labelled Cluster as `capi-cilium status` shows it.</summary>
 /// <param name="State">waiting-for-endpoint, invalid, pending (no objects yet), rendered, or foreign (an object of our name we do not manage).</param>
 /// <param name="Applied">What the ClusterResourceSetBinding says: "yes", "no", or "partly (n/m)".</param>
-public sealed record ClusterStatus(string Key, string Endpoint, string CiliumVersion, string State, string Applied);
+public sealed record ClusterStatus(string Key, string Endpoint, string CiliumVersion, string State, string Applied)
+{
+    /// <summary>
+    /// The Helm release ("namespace/name") a day-2 owner must use to adopt the bootstrapped Cilium, from our objects'
+    /// annotations; "none" for a render without Helm ownership metadata, "-" when nothing is rendered.
+    /// </summary>
+    public string HelmRelease { get; init; } = "-";
+
+    /// <summary>The hash of the Helm values a day-2 owner must install with (the render's values file), or "-".</summary>
+    public string HelmValuesHash { get; init; } = "-";
+}
 
 /// <summary>Reads, without writing anything, what the controller has done for each labelled Cluster.</summary>
 public sealed class ClusterStatusReport(IKubernetesClient client, ResourceType clusterType, ResourceType clusterResourceSetType)
@@ -64,7 +75,12 @@ public sealed class ClusterStatusReport(IKubernetesClient client, ResourceType c
         var version = (string?)crs["metadata"]?["annotations"]?[AddonKeys.CiliumVersionAnnotation] ?? "-";
         var resources = (crs["spec"]?["resources"] as JsonArray)?.Count ?? 0;
         var applied = await AppliedAsync(ns, name, crsName, resources, cancellationToken).ConfigureAwait(false);
-        return new ClusterStatus(key, endpoint, version, "rendered", applied);
+        var release = (string?)crs["metadata"]?["annotations"]?[AddonKeys.HelmReleaseNameAnnotation];
+        return new ClusterStatus(key, endpoint, version, "rendered", applied)
+        {
+            HelmRelease = release is null ? "none" : $"{HelmReleaseIdentity.DefaultNamespace}/{release}",
+            HelmValuesHash = (string?)crs["metadata"]?["annotations"]?[AddonKeys.HelmValuesHashAnnotation] ?? "-",
+        };
     }
 
     private async Task<string> AppliedAsync(string ns, string clusterName, string crsName, int resources, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Manifests;
+using CapiCiliumAddon.Rendering.Settings;
 
 namespace CapiCiliumAddon.Rendering.Addons;
 
@@ -13,6 +14,9 @@ public sealed record AddonObject(string ApiVersion, string Kind, string Name, Js
 /// </summary>
 public sealed record AddonObjects(IReadOnlyList<AddonObject> Objects, IReadOnlyList<Problem> Problems)
 {
+    /// <summary>The Helm values the render was made with, for the day-2 owner; written beside the objects, never applied.</summary>
+    public HelmValuesFile? HelmValues { get; init; }
+
     public bool Succeeded => Objects.Count > 0 && Problems.All(p => p.Severity != ProblemSeverity.Error);
 
     /// <summary>All objects as one YAML stream, each preceded by <c>---</c>.</summary>

@@ -66,7 +66,11 @@ public static partial class CiliumLinter
             CheckUnit(unit, clusters, options, findings);
         }
 
-        CheckValuesDocuments(inputs.ValuesDocuments, clusters, options, findings);
+        // A render's own values file is judged with its render (and by the handoff rule), not as a free-standing file.
+        var renderValues = new HashSet<ValuesDocument>();
+        var renders = Handoff.RenderedRelease.Read(inputs, [], renderValues);
+        CheckValuesDocuments(inputs.ValuesDocuments.Where(d => !renderValues.Contains(d)).ToList(), clusters, options, findings);
+        CheckHandoff(inputs.Objects, renders, findings);
         CheckPrivateKeys(inputs.Objects, findings);
         CheckBinPath(inputs.Objects, findings);
         CheckClusterResourceSets(inputs.Objects, units, clusters, findings);

@@ -19,6 +19,7 @@ public static class LintRules
     public const string ClusterSelectorLabel = "cluster-selector-label";
     public const string CrsSelector = "crs-selector";
     public const string CrsReconcile = "crs-reconcile";
+    public const string HelmHandoff = "helm-handoff";
 
     public static readonly IReadOnlyList<LintRule> All =
     [
@@ -35,5 +36,6 @@ public static class LintRules
         new(ClusterSelectorLabel, "a Cluster labelled cni: cilium without the unique selector label addon.capi-cilium.io/cluster-name: <its name>."),
         new(CrsSelector, "a ClusterResourceSet shipping Cilium whose selector is empty (matches nothing), matches several Clusters among the inputs, or lacks the addon.capi-cilium.io/cluster-name label (could match several)."),
         new(CrsReconcile, "a ClusterResourceSet shipping Cilium with strategy Reconcile: two controllers for one release (error when a Flux HelmRelease or Argo CD Application for the cilium chart is among the inputs)."),
+        new(HelmHandoff, "a Flux HelmRelease or Argo CD Application for the cilium chart whose chart version, release name, release namespace or values differ from the capi-cilium render of its cluster among the inputs: its first reconcile would change Cilium on that cluster (or, for the release, fail to adopt it)."),
     ];
 }

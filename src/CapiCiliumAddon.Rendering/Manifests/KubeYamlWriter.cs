@@ -42,6 +42,26 @@ public static partial class KubeYamlWriter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// A document that is not a Kubernetes object (a Helm values file): every mapping's keys sorted by ordinal, the same
+    /// scalar rules and read-back guard as <see cref="Write"/>. The same tree always gives the same bytes.
+    /// </summary>
+    public static string WriteSorted(JsonObject tree)
+    {
+        if (tree.Count == 0)
+        {
+            return "{}\n";
+        }
+
+        var sb = new StringBuilder();
+        WriteEntries(sb, Sorted(tree), 0, null, path: "", sorted: true);
+        var text = sb.ToString();
+        VerifyRoundTrip(tree, text);
+        return text;
+    }
+
+    private static IEnumerable<KeyValuePair<string, JsonNode?>> Sorted(JsonObject obj) => obj.OrderBy(kv => kv.Key, StringComparer.Ordinal);
+
     /// <summary>Several objects as one multi-document stream, each preceded by a <c>---</c> line.</summary>
     public static string WriteAll(IEnumerable<JsonObject> objects)
     {
@@ -80,7 +100,7 @@ public static partial class KubeYamlWriter
         _ => obj,
     };
 
-    private static void WriteEntries(StringBuilder sb, IEnumerable<KeyValuePair<string, JsonNode?>> entries, int indent, string? firstPrefix, string path)
+    private static void WriteEntries(StringBuilder sb, IEnumerable<KeyValuePair<string, JsonNode?>> entries, int indent, string? firstPrefix, string path, bool sorted = false)
     {
         var first = true;
         foreach (var (key, value) in entries)
@@ -96,14 +116,14 @@ public static partial class KubeYamlWriter
                     break;
                 case JsonObject o:
                     sb.Append('\n');
-                    WriteEntries(sb, ChildOrder(o, childPath), indent + 2, null, childPath);
+                    WriteEntries(sb, sorted ? Sorted(o) : ChildOrder(o, childPath), indent + 2, null, childPath, sorted);
                     break;
                 case JsonArray a when a.Count == 0:
                     sb.Append(" []\n");
                     break;
                 case JsonArray a:
                     sb.Append('\n');
-                    WriteItems(sb, a, indent + 2, childPath);
+                    WriteItems(sb, a, indent + 2, childPath, sorted);
                     break;
                 case JsonValue v when v.GetValueKind() == JsonValueKind.String && CanBeLiteral(v.GetValue<string>()):
                     WriteLiteral(sb, v.GetValue<string>(), indent);
@@ -115,7 +135,7 @@ public static partial class KubeYamlWriter
         }
     }
 
-    private static void WriteItems(StringBuilder sb, JsonArray items, int indent, string path)
+    private static void WriteItems(StringBuilder sb, JsonArray items, int indent, string path, bool sorted)
     {
         var pad = new string(' ', indent);
         foreach (var item in items)
@@ -126,14 +146,14 @@ public static partial class KubeYamlWriter
                     sb.Append(pad).Append("- {}\n");
                     break;
                 case JsonObject o:
-                    WriteEntries(sb, o, indent + 2, pad + "- ", path + "[]");
+                    WriteEntries(sb, sorted ? Sorted(o) : o, indent + 2, pad + "- ", path + "[]", sorted);
                     break;
                 case JsonArray a when a.Count == 0:
                     sb.Append(pad).Append("- []\n");
                     break;
                 case JsonArray a:
                     sb.Append(pad).Append("-\n");
-                    WriteItems(sb, a, indent + 2, path + "[]");
+                    WriteItems(sb, a, indent + 2, path + "[]", sorted);
                     break;
                 default:
                     // Multi-line strings in sequences are double-quoted: rare in our objects, and no indentation puzzles.

@@ -13,7 +13,8 @@ public sealed record ExpectedRender(
     bool KubeProxyReplacement,
     string IpamMode,
     string ClusterName,
-    string ChartVersion)
+    string ChartVersion,
+    HelmReleaseIdentity? HelmRelease = null)
 {
     /// <summary>With cluster-pool IPAM: the IPv4 pool as cilium-config writes it (CIDRs joined by spaces), or null.</summary>
     public string? ClusterPoolIpv4Cidrs { get; init; }
@@ -28,7 +29,7 @@ public sealed record ExpectedRender(
 /// <summary>
 /// Checks a render against its plan. The CLI passes many bad values silently (DESIGN.md §3), so every
 /// bootstrap-critical value is read back from the output: the API server endpoint in all five containers that carry
-/// it, the datapath settings in <c>cilium-config</c>, the image tags, and the namespaces.
+/// it, the datapath settings in <c>cilium-config</c>, the image tags, the namespaces, and Helm's ownership metadata.
 /// </summary>
 public static class RenderChecks
 {
@@ -55,6 +56,7 @@ public static class RenderChecks
         CheckConfig(manifest, expected, problems);
         CheckImages(manifest, expected, problems);
         CheckNamespaces(manifest, problems);
+        problems.AddRange(HelmOwnership.Check(manifest, expected.HelmRelease));
         return problems;
     }
 

@@ -8,8 +8,8 @@ using CapiCiliumAddon.Rendering.Settings;
 namespace CapiCiliumAddon.Rendering.Pipeline;
 
 /// <summary>
-/// One Cluster's render, end to end: CLI run, parse, Hubble bootstrap Job, checks against the plan, and the objects
-/// we ship. Any error leaves the Cluster without output: a half-checked render must never reach a cluster.
+/// One Cluster's render, end to end: CLI run, parse, Hubble bootstrap Job, Helm's ownership metadata on the chart
+/// objects, checks against the plan, and the objects we ship with the values file a day-2 owner needs. Any error leaves the Cluster without output: a half-checked render must never reach a cluster.
 /// </summary>
 public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits = null)
 {
@@ -38,8 +38,20 @@ public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits
             return new ClusterResult(key, ClusterState.Failed, plan, null, problems);
         }
 
-        var chartVersion = (plan.Chart?.Version ?? plan.Version).ToString();
+        var chartVersion = plan.ChartVersion.ToString();
         var manifest = HubbleCertificates.EnsureBootstrapJob(parsed.Manifest!, chartVersion);
+        if (plan.HelmRelease is { } release)
+        {
+            var owned = HelmOwnership.Apply(manifest, release);
+            problems.AddRange(owned.Problems);
+            if (owned.Manifest is null)
+            {
+                return new ClusterResult(key, ClusterState.Failed, plan, null, problems);
+            }
+
+            manifest = owned.Manifest;
+        }
+
         problems.AddRange(RenderChecks.Check(manifest, Expected(plan, chartVersion)));
         if (problems.Any(p => p.Severity == ProblemSeverity.Error))
         {
@@ -47,7 +59,7 @@ public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits
         }
 
         var identity = new AddonIdentity(plan.Cluster.Namespace, plan.Cluster.Name, plan.SelectorLabel);
-        var built = AddonObjectsBuilder.Build(identity, manifest, plan.OutputAnnotations, limits);
+        var built = AddonObjectsBuilder.Build(identity, manifest, plan.OutputAnnotations, limits) with { HelmValues = plan.HelmValuesFile };
         problems.AddRange(built.Problems);
         return !built.Succeeded || problems.Any(p => p.Severity == ProblemSeverity.Error)
             ? new ClusterResult(key, ClusterState.Failed, plan, null, problems)
@@ -68,7 +80,8 @@ public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits
             Value("kubeProxyReplacement") == "true",
             Value("ipam.mode") ?? "cluster-pool",
             plan.CiliumClusterName,
-            chartVersion)
+            chartVersion,
+            plan.HelmRelease)
         {
             // The chart writes a family's pool only while that family is enabled.
             ClusterPoolIpv4Cidrs = Value("ipv4.enabled") == "false" ? null : Pool(ValuesLint.ClusterPoolIpv4ListKey),

@@ -1,5 +1,6 @@
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Settings;
 
 namespace CapiCiliumAddon.Rendering.Planning;
@@ -23,15 +24,40 @@ public sealed record RenderPlan(
     string InputHash,
     IReadOnlyList<Problem> Warnings)
 {
-    /// <summary>The annotations every output object carries: what produced it, and from which inputs.</summary>
-    public IReadOnlyDictionary<string, string> OutputAnnotations => new SortedDictionary<string, string>(StringComparer.Ordinal)
+    /// <summary>
+    /// The Helm release whose ownership metadata the chart objects carry, so that it can adopt them on day 2; null
+    /// when the render ships the bare chart output (<c>--no-helm-ownership</c>).
+    /// </summary>
+    public HelmReleaseIdentity? HelmRelease { get; init; }
+
+    /// <summary>The chart version actually rendered (a chart directory's own, else the requested version).</summary>
+    public CiliumVersion ChartVersion => Chart?.Version ?? Version;
+
+    /// <summary>The values the CLI renders with, as the values file a day-2 owner must use.</summary>
+    public HelmValuesFile HelmValuesFile => HelmValuesFile.From(Values);
+
+    /// <summary>The annotations every output object carries: what produced it, from which inputs, and who may adopt it.</summary>
+    public IReadOnlyDictionary<string, string> OutputAnnotations
     {
-        [AddonKeys.CiliumVersionAnnotation] = Version.ToString(),
-        [AddonKeys.ChartVersionAnnotation] = (Chart?.Version ?? Version).ToString(),
-        [AddonKeys.CiliumCliVersionAnnotation] = CliVersion,
-        [AddonKeys.ToolVersionAnnotation] = ToolVersion,
-        [AddonKeys.InputHashAnnotation] = InputHash,
-    };
+        get
+        {
+            var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                [AddonKeys.CiliumVersionAnnotation] = Version.ToString(),
+                [AddonKeys.ChartVersionAnnotation] = ChartVersion.ToString(),
+                [AddonKeys.CiliumCliVersionAnnotation] = CliVersion,
+                [AddonKeys.ToolVersionAnnotation] = ToolVersion,
+                [AddonKeys.InputHashAnnotation] = InputHash,
+                [AddonKeys.HelmValuesHashAnnotation] = HelmValuesFile.Hash,
+            };
+            if (HelmRelease is not null)
+            {
+                annotations[AddonKeys.HelmReleaseNameAnnotation] = HelmRelease.Name;
+            }
+
+            return annotations;
+        }
+    }
 }
 
 public abstract record PlanOutcome

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Settings;
 
 namespace CapiCiliumAddon.Rendering.Planning;
@@ -17,7 +18,14 @@ public sealed record PlanContext(
     IReadOnlyList<ChartDirectory> Charts,
     CiliumVersion? DefaultVersion,
     string CliVersion,
-    string ToolVersion);
+    string ToolVersion)
+{
+    /// <summary>The Helm release name for Clusters without the <see cref="AddonKeys.HelmReleaseNameAnnotation"/> annotation.</summary>
+    public string HelmReleaseName { get; init; } = HelmReleaseIdentity.DefaultName;
+
+    /// <summary>False ships the bare chart output: no Helm ownership metadata, so no Helm-based tool can adopt the objects.</summary>
+    public bool HelmOwnership { get; init; } = true;
+}
 
 /// <summary>
 /// Turns a Cluster into a <see cref="RenderPlan"/> by stacking the settings layers of DESIGN.md §4 and checking the
@@ -53,6 +61,8 @@ public sealed partial class RenderPlanner(PlanContext context)
         ApplyValuesConfigMap(cluster, configMaps, values, problems);
         ApplyAnnotations(cluster, values, problems);
         var ciliumClusterName = ApplyClusterFacts(cluster, values, problems);
+        CliInjectedValues.ApplyTo(values);
+        var release = ChooseRelease(cluster, problems);
 
         if (version is not null)
         {
@@ -77,9 +87,50 @@ public sealed partial class RenderPlanner(PlanContext context)
         }
 
         var selector = AddonKeys.SelectorLabelFor(cluster.Name);
-        var hash = InputHash(cluster, version!, chart, values, selector);
-        return new PlanOutcome.Ready(new RenderPlan(cluster, endpoint, version!, chart, values, ciliumClusterName, selector,
-            context.CliVersion, context.ToolVersion, hash, problems));
+        var hash = InputHash(cluster, version!, chart, values, selector, release);
+        var plan = new RenderPlan(cluster, endpoint, version!, chart, values, ciliumClusterName, selector,
+            context.CliVersion, context.ToolVersion, hash, problems);
+        return new PlanOutcome.Ready(plan with { HelmRelease = release });
+    }
+
+    /// <summary>The release that may adopt the render: the Cluster's annotation, else the command line's name; null when ownership is off.</summary>
+    private HelmReleaseIdentity? ChooseRelease(ClusterFacts cluster, List<Problem> problems)
+    {
+        const string annotationField = $"metadata.annotations[{AddonKeys.HelmReleaseNameAnnotation}]";
+        var field = "--helm-release-name";
+        var name = context.HelmReleaseName;
+        if (cluster.Annotations.TryGetValue(AddonKeys.HelmReleaseNameAnnotation, out var annotated))
+        {
+            if (!HelmReleaseIdentity.IsValidName(annotated))
+            {
+                problems.Add(Problem.Error(cluster.Key, annotationField,
+                    $"'{ClusterReader.Truncate(annotated)}' is not a Helm release name",
+                    $"use at most {HelmReleaseIdentity.MaxNameLength} lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. {HelmReleaseIdentity.DefaultName})"));
+                return null;
+            }
+
+            if (!context.HelmOwnership)
+            {
+                problems.Add(Problem.Warning(cluster.Key, annotationField,
+                    "ignored: this render ships the bare chart output (--no-helm-ownership), so no Helm release can adopt it"));
+            }
+
+            name = annotated;
+            field = annotationField;
+        }
+
+        if (!context.HelmOwnership)
+        {
+            return null;
+        }
+
+        if (name != HelmReleaseIdentity.DefaultName)
+        {
+            problems.Add(Problem.Warning(cluster.Key, field,
+                $"release '{name}': Flux, Argo CD and helm can adopt it, but `cilium install` and `cilium upgrade` only ever use the release '{HelmReleaseIdentity.DefaultName}'"));
+        }
+
+        return new HelmReleaseIdentity(name, HelmReleaseIdentity.DefaultNamespace);
     }
 
     private (CiliumVersion? Version, string Field) ChooseVersion(ClusterFacts cluster, List<Problem> problems)
@@ -293,7 +344,7 @@ public sealed partial class RenderPlanner(PlanContext context)
     /// sha256 over everything that shapes the output: tool, CLI and chart identity, the Cluster's identity and the
     /// final values. Not the Cluster's UID (ownership is checked separately) and not any path on this machine.
     /// </summary>
-    private string InputHash(ClusterFacts cluster, CiliumVersion version, ChartDirectory? chart, HelmValues values, KeyValuePair<string, string> selector)
+    private string InputHash(ClusterFacts cluster, CiliumVersion version, ChartDirectory? chart, HelmValues values, KeyValuePair<string, string> selector, HelmReleaseIdentity? release)
     {
         var text = new StringBuilder()
             .Append("tool=").Append(context.ToolVersion).Append('\n')
@@ -302,6 +353,7 @@ public sealed partial class RenderPlanner(PlanContext context)
             .Append("chart=").Append(chart is null ? "resolved-by-cli" : $"{chart.Version} {chart.Digest}").Append('\n')
             .Append("cluster=").Append(cluster.Key).Append('\n')
             .Append("selector=").Append(selector.Key).Append('=').Append(selector.Value).Append('\n')
+            .Append("helm-release=").Append(release?.ToString() ?? "none").Append('\n')
             .Append(values.ToCanonicalText())
             .ToString();
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

@@ -3,6 +3,8 @@ namespace CapiCiliumAddon.Rendering.Settings;
 /// <summary>Settings layers, lowest precedence first (DESIGN.md §4).</summary>
 public enum SettingsLayer
 {
+    /// <summary>What the Cilium CLI would add on its own where nothing else set a value; passed explicitly so every value is ours.</summary>
+    CliDefault = 0,
     BuiltIn = 1,
     Profile = 2,
     ValuesConfigMap = 3,
@@ -24,6 +26,7 @@ public sealed record ValueSource(SettingsLayer Layer, string Detail)
 
     public override string ToString() => Layer switch
     {
+        SettingsLayer.CliDefault => $"Cilium CLI default ({Detail})",
         SettingsLayer.BuiltIn => $"built-in ({Detail})",
         SettingsLayer.Profile => $"profile {Detail}",
         SettingsLayer.ValuesConfigMap => $"values ConfigMap {Detail}",

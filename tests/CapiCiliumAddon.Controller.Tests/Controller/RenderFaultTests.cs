@@ -56,6 +56,25 @@ public sealed class RenderFaultTests
     };
 
     [Test]
+    public async Task TheControllersObjectsCarryHelmOwnershipAndTheDayTwoAnnotations()
+    {
+        var fake = new FakeKubernetesClient();
+        fake.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        using var host = ControllerHost.Build(Fast(), fake, await RealRenderer(SwitchableCli("replay")), NullLoggerFactory.Instance);
+        await host.StartAsync();
+        await FakeKubernetesClient.WaitUntilAsync(() => fake.Peek(ResourceType.ClusterResourceSet, "metal3", "capi-1-cilium") is not null);
+        await host.StopAsync();
+
+        var configMap = fake.Peek(ResourceType.ConfigMap, "metal3", "capi-1-cilium")!;
+        var data = configMap["data"]!.AsObject().Select(p => p.Value!.GetValue<string>()).ToList();
+        Assert.That(data.Count(d => d.Contains("    meta.helm.sh/release-name: \"cilium\"\n", StringComparison.Ordinal)), Is.EqualTo(27), "every chart object");
+        Assert.That(data.Single(d => d.Contains("name: hubble-generate-certs-bootstrap", StringComparison.Ordinal)), Does.Not.Contain("meta.helm.sh"));
+        var crs = fake.Peek(ResourceType.ClusterResourceSet, "metal3", "capi-1-cilium")!;
+        Assert.That((string?)crs["metadata"]!["annotations"]![Rendering.AddonKeys.HelmReleaseNameAnnotation], Is.EqualTo("cilium"));
+        Assert.That((string?)crs["metadata"]!["annotations"]![Rendering.AddonKeys.HelmValuesHashAnnotation], Does.StartWith("sha256:"));
+    }
+
+    [Test]
     public async Task ACrashingCliIsReportedAndTheClusterConvergesOnceTheCliRecovers()
     {
         var fake = new FakeKubernetesClient();

@@ -18,13 +18,13 @@ public class ClusterStatusReportTests
         }
         """)!.AsObject();
 
-    private static JsonObject Crs(string cluster, bool ours) => JsonNode.Parse($$"""
+    private static JsonObject Crs(string cluster, bool ours, string? release = null) => JsonNode.Parse($$"""
         {
           "apiVersion": "addons.cluster.x-k8s.io/v1beta2", "kind": "ClusterResourceSet",
           "metadata": {
             "name": "{{cluster}}-cilium", "namespace": "metal3",
             "labels": { {{(ours ? "\"app.kubernetes.io/managed-by\": \"capi-cilium-addon\"" : "\"team\": \"net\"")}} },
-            "annotations": { "addon.capi-cilium.io/cilium-version": "1.18.12" }
+            "annotations": { "addon.capi-cilium.io/cilium-version": "1.18.12"{{(release is null ? "" : $$""", "addon.capi-cilium.io/helm-release-name": "{{release}}", "addon.capi-cilium.io/helm-values-hash": "sha256:0123" """)}} }
           },
           "spec": { "strategy": "ApplyOnce", "resources": [ { "name": "{{cluster}}-cilium", "kind": "ConfigMap" } ] }
         }
@@ -39,7 +39,7 @@ public class ClusterStatusReportTests
         api.Seed(ResourceType.Cluster, Cluster("waiting", null));
         api.Seed(ResourceType.Cluster, Cluster("foreign", "10.0.0.3"));
         api.Seed(ResourceType.Cluster, Cluster("new", "10.0.0.4"));
-        api.Seed(ResourceType.ClusterResourceSet, Crs("applied", ours: true));
+        api.Seed(ResourceType.ClusterResourceSet, Crs("applied", ours: true, release: "cilium"));
         api.Seed(ResourceType.ClusterResourceSet, Crs("fresh", ours: true));
         api.Seed(ResourceType.ClusterResourceSet, Crs("foreign", ours: false));
         var binding = JsonNode.Parse(File.ReadAllText(Path.Combine(CapiCiliumAddon.Testing.RepositoryPaths.Fixtures, "kube-api", "get-crs-binding-applied-200.json")))!.AsObject();
@@ -52,9 +52,9 @@ public class ClusterStatusReportTests
 
         Assert.That(rows, Is.EqualTo(new[]
         {
-            new ClusterStatus("metal3/applied", "10.0.0.1:6443", "1.18.12", "rendered", "yes"),
+            new ClusterStatus("metal3/applied", "10.0.0.1:6443", "1.18.12", "rendered", "yes") { HelmRelease = "kube-system/cilium", HelmValuesHash = "sha256:0123" },
             new ClusterStatus("metal3/foreign", "10.0.0.3:6443", "-", "foreign", "-"),
-            new ClusterStatus("metal3/fresh", "[fd00::1]:6443", "1.18.12", "rendered", "no"),
+            new ClusterStatus("metal3/fresh", "[fd00::1]:6443", "1.18.12", "rendered", "no") { HelmRelease = "none" },
             new ClusterStatus("metal3/new", "10.0.0.4:6443", "-", "pending", "-"),
             new ClusterStatus("metal3/waiting", "-", "-", "waiting-for-endpoint", "-"),
         }));

@@ -30,8 +30,10 @@ public class RenderPlannerTests
         var recorded = File.ReadAllLines(Path.Combine(RepositoryPaths.Fixtures, "cilium-cli", "baremetal-native-bgp-1.18", "argv.txt"))
             .Where(l => l.Contains('=')).ToList();
 
+        // Everything the recorded run passed, plus what the CLI would have added on its own, now passed explicitly.
         var planned = plan.Values.All.Where(v => v.Key != "cluster.name").Select(v => $"{v.Key}={v.Display}");
-        Assert.That(planned, Is.EquivalentTo(recorded));
+        Assert.That(planned, Is.EquivalentTo(recorded.Append("operator.replicas=1")));
+        Assert.That(plan.Values["operator.replicas"]!.Source.Layer, Is.EqualTo(SettingsLayer.CliDefault));
         Assert.That(plan.Values["cluster.name"]!.Display, Is.EqualTo("capi-1"));
     }
 

@@ -85,7 +85,7 @@ internal static class ProfileClusters
             ? new Dictionary<string, IReadOnlyDictionary<string, string>>()
             : new Dictionary<string, IReadOnlyDictionary<string, string>> { ["cilium-values"] = valuesConfigMap };
         var planner = new RenderPlanner(new PlanContext(new ProfileLibrary(templates ?? ShippedTemplates), [],
-            Settings.CiliumVersion.Parse(CiliumVersion), "v0.19.7-12-ge694be34c", "0.1.0"));
+            Rendering.Settings.CiliumVersion.Parse(CiliumVersion), "v0.19.7-12-ge694be34c", "0.1.0"));
         return planner.Plan(source.Read.Facts!, configMaps);
     }
 

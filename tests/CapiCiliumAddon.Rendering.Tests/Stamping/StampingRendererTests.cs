@@ -1,4 +1,5 @@
 using System.Globalization;
+using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Pipeline;
@@ -23,7 +24,7 @@ public class StampingRendererTests
     public void SetUp()
     {
         _temp = new TempDirectory();
-        _charts = new[] { "1.17.18", "1.18.12", "1.20.0" }
+        _charts = new[] { "1.17.18", "1.18.12", "1.19.6", "1.20.0" }
             .Select(v => ChartDirectory.Load(FakeChart.Create(_temp.Combine($"chart-{v}"), v)))
             .ToList();
     }
@@ -46,6 +47,26 @@ public class StampingRendererTests
         Assert.That(report!.Stamped, Is.EqualTo(plans.Count - 1));
         Assert.That(report.Fallbacks, Is.Empty);
         Assert.That(stamped.SelectMany(r => r.Problems), Is.Empty, "nothing to report");
+    }
+
+    [TestCase("cilium")]
+    [TestCase("cni")]
+    public async Task HelmOwnershipMetadataIsStampedThroughByteIdentical(string release)
+    {
+        var plans = Enumerable.Range(0, 4).Select(i => Plan(i, "1.18.12", releaseName: release)).ToList();
+
+        var (direct, _, _) = await Render(plans, stamp: false);
+        var (stamped, runs, report) = await Render(plans, stamp: true);
+
+        AssertSameOutputs(direct, stamped);
+        Assert.That((runs, report!.Stamped), Is.EqualTo((2, 3)));
+        foreach (var result in stamped)
+        {
+            var files = ManifestTree.Files(result.Objects!).ToDictionary(f => f.Key, f => f.Value);
+            var configMap = files[$"configmap-{result.Plan!.Cluster.Name}-cilium.yaml"];
+            Assert.That(configMap.Split($"meta.helm.sh/release-name: \"{release}\"").Length - 1, Is.EqualTo(27), "every chart object of the 1.18 render; not the bootstrap Job");
+            Assert.That(files[HelmValuesFile.FileName], Does.Contain($"  name: {result.Plan.Cluster.Name}\n"), "each Cluster's own values file");
+        }
     }
 
     [Test]
@@ -245,14 +266,17 @@ public class StampingRendererTests
         }
     }
 
-    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null)
+    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null, string releaseName = HelmReleaseIdentity.DefaultName)
     {
         var yaml = ClusterReaderTests.ClusterYaml(
             endpoint: string.Create(CultureInfo.InvariantCulture, $"host: \"{host ?? $"10.{i / 200}.{i % 200}.{10 + i % 7}"}\"\n    port: {6443 + i}"),
             pods: pods ?? $"[\"10.{100 + i % 100}.0.0/16\"]",
             name: name ?? $"capi-{i}");
         var facts = ClusterReaderTests.Read(yaml).Facts!;
-        var planner = new RenderPlanner(new PlanContext(new ProfileLibrary(null), _charts, CiliumVersion.Parse(version), "v0.19.7-12-ge694be34c", "0.1.0"));
+        var planner = new RenderPlanner(new PlanContext(new ProfileLibrary(null), _charts, CiliumVersion.Parse(version), "v0.19.7-12-ge694be34c", "0.1.0")
+        {
+            HelmReleaseName = releaseName,
+        });
         var outcome = planner.Plan(facts, new Dictionary<string, IReadOnlyDictionary<string, string>>());
         return outcome is PlanOutcome.Ready ready ? ready.Plan : throw new AssertionException($"not ready: {outcome}");
     }
