@@ -10,12 +10,13 @@ internal static class Recordings
 {
     public const string Subject = "metal3/capi-1";
 
-    public static readonly string[] BareMetal = ["baremetal-native-bgp-1.17", "baremetal-native-bgp-1.18", "baremetal-native-bgp-1.20"];
+    public static readonly string[] BareMetal = ["baremetal-native-bgp-1.17", "baremetal-native-bgp-1.18", "baremetal-native-bgp-1.19", "baremetal-native-bgp-1.20"];
 
     public static string ChartVersion(string recording) => recording switch
     {
         "baremetal-native-bgp-1.17" => "1.17.18",
         "baremetal-native-bgp-1.18" or "minimal-1.18" or "default-hubble-1.18" => "1.18.12",
+        "baremetal-native-bgp-1.19" => "1.19.6",
         "baremetal-native-bgp-1.20" => "1.20.0",
         _ => throw new ArgumentException(recording),
     };
