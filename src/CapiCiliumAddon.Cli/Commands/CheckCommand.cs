@@ -58,17 +58,24 @@ public static class CheckCommand
             return CliApp.UsageError;
         }
 
-        var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), progress: null, cancellationToken).ConfigureAwait(false);
+        // Each Cluster is compared with its committed folder as soon as it is finished; only the findings are kept.
+        var checkedClusters = new System.Collections.Concurrent.ConcurrentBag<ClusterFreshness>();
+        var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), (result, _) =>
+        {
+            if (result.State == ClusterState.Rendered)
+            {
+                checkedClusters.Add(TreeFreshness.CheckCluster(against, new ExpectedCluster(result.Plan!.Cluster.Namespace, result.Plan.Cluster.Name, result.Files!)));
+            }
+
+            return ValueTask.CompletedTask;
+        }, progress: null, cancellationToken).ConfigureAwait(false);
         foreach (var problem in session.Input.Problems.Concat(results.SelectMany(r => r.Problems)))
         {
             await stderr.WriteLineAsync(RenderSession.Format(problem)).ConfigureAwait(false);
         }
 
-        var expected = results.Where(r => r.State == ClusterState.Rendered)
-            .Select(r => new ExpectedCluster(r.Plan!.Cluster.Namespace, r.Plan.Cluster.Name, ManifestTree.Files(r.Objects!)))
-            .ToList();
         var unrendered = results.Where(r => r.State != ClusterState.Rendered).ToList();
-        var report = TreeFreshness.Check(against, expected, unrendered.Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
+        var report = TreeFreshness.Complete(against, checkedClusters.ToList(), unrendered.Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
         await stdout.WriteAsync(CheckReport.Render(against, report, unrendered.Select(r => (r.Key, Describe(r))).ToList(), session.Input.Problems)).ConfigureAwait(false);
         var clean = report.IsFresh && unrendered.Count == 0 && session.Input.Problems.All(p => p.Severity != ProblemSeverity.Error);
         return clean ? CliApp.Success : CliApp.Failure;

@@ -124,7 +124,8 @@ public static class AddonObjectsBuilder
 
     private static bool IsSecret(RenderedObject o) => o.Kind == "Secret" && o.Group.Length == 0;
 
-    private static void ValidateIdentity(AddonIdentity identity, string subject, List<Problem> problems)
+    /// <summary>The rules our object names and labels must follow, for <paramref name="identity"/>; adds an error per broken rule.</summary>
+    internal static void ValidateIdentity(AddonIdentity identity, string subject, List<Problem> problems)
     {
         if (string.IsNullOrEmpty(identity.Namespace) || string.IsNullOrEmpty(identity.ClusterName))
         {

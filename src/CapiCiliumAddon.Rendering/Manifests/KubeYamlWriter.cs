@@ -27,6 +27,9 @@ public static partial class KubeYamlWriter
         "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
     };
 
+    /// <summary>True for the words a YAML reader would take for a boolean or null, which are therefore always quoted.</summary>
+    internal static bool IsReservedWord(string s) => Reserved.Contains(s);
+
     public static string Write(JsonObject obj)
     {
         var text = WriteUnchecked(obj);

@@ -41,10 +41,10 @@ public static class ManifestTree
     /// Writes one Cluster's files atomically and removes files an earlier render wrote that this one no longer
     /// produces (e.g. a ConfigMap part). Only files carrying our header are ever removed. Returns the paths written.
     /// </summary>
-    public static IReadOnlyList<string> WriteCluster(string root, ClusterFacts cluster, AddonObjects objects)
+    /// <param name="files">The Cluster's files as <see cref="Files"/> makes them (or stamps them).</param>
+    public static IReadOnlyList<string> WriteCluster(string root, ClusterFacts cluster, IReadOnlyList<KeyValuePair<string, string>> files)
     {
         var directory = ClusterDirectory(root, cluster);
-        var files = Files(objects);
         var written = new List<string>();
         foreach (var (name, content) in files)
         {
