@@ -14,6 +14,7 @@ public sealed class ControllerMetrics
 
     private readonly ConcurrentDictionary<string, long> reconciles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> renders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> rendersByKind = new(StringComparer.Ordinal);
     private readonly long[] bucketCounts = new long[RenderBuckets.Length];
     private readonly object histogramGate = new();
     private long renderCount;
@@ -40,6 +41,9 @@ public sealed class ControllerMetrics
         }
     }
 
+    /// <summary>Counts a render by how it was made: direct, stamped or fallback (see RenderKind).</summary>
+    public void RenderMade(string kind) => rendersByKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
+
     /// <summary>Replaces the per-state Cluster counts (computed by the reconciler's state tracker).</summary>
     public void SetClusterStates(IReadOnlyDictionary<string, int> states) => clusterStates = states;
 
@@ -47,11 +51,14 @@ public sealed class ControllerMetrics
 
     public long Renders(string result) => renders.GetValueOrDefault(result);
 
+    public long RendersByKind(string kind) => rendersByKind.GetValueOrDefault(kind);
+
     public string Render()
     {
         var sb = new StringBuilder();
         Counter(sb, "capi_cilium_reconciles_total", "Reconciles of a Cluster by result.", "result", reconciles);
         Counter(sb, "capi_cilium_renders_total", "Cilium renders by result.", "result", renders);
+        Counter(sb, "capi_cilium_renders_by_kind_total", "Cilium renders by how they were made: direct (a CLI run of its own), stamped (from its group's verified template, no CLI run), fallback (a CLI run after stamping was refused).", "kind", rendersByKind);
 
         sb.Append("# HELP capi_cilium_render_duration_seconds Time taken by one Cilium render.\n");
         sb.Append("# TYPE capi_cilium_render_duration_seconds histogram\n");

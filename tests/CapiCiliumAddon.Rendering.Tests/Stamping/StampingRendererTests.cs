@@ -323,18 +323,8 @@ public class StampingRendererTests
         }
     }
 
-    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null, string? @namespace = null)
-    {
-        var yaml = ClusterReaderTests.ClusterYaml(
-            endpoint: string.Create(CultureInfo.InvariantCulture, $"host: \"{host ?? $"10.{i / 200}.{i % 200}.{10 + i % 7}"}\"\n    port: {6443 + i}"),
-            pods: pods ?? $"[\"10.{100 + i % 100}.0.0/16\"]",
-            name: name ?? $"capi-{i}");
-        var facts = ClusterReaderTests.Read(yaml).Facts!;
-        facts = @namespace is null ? facts : facts with { Namespace = @namespace };
-        var planner = new RenderPlanner(new PlanContext(new ProfileLibrary(null), _charts, CiliumVersion.Parse(version), "v0.19.7-12-ge694be34c", "0.1.0"));
-        var outcome = planner.Plan(facts, new Dictionary<string, IReadOnlyDictionary<string, string>>());
-        return outcome is PlanOutcome.Ready ready ? ready.Plan : throw new AssertionException($"not ready: {outcome}");
-    }
+    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null, string? @namespace = null) =>
+        FleetPlans.Plan(_charts, i, version, name, pods, host, @namespace);
 
     private int _run;
 
@@ -374,7 +364,7 @@ public class StampingRendererTests
     /// A test-only CLI: runs the fake (recording into the run's record directory) and pipes its stdout through a sed
     /// expression for the renders chosen by <paramref name="which"/>: "template" (placeholder facts), "direct" (real facts) or "all".
     /// </summary>
-    private static Func<string, string, string> PerturbingWrapper(string which, string sedExpression) => (directory, record) =>
+    internal static Func<string, string, string> PerturbingWrapper(string which, string sedExpression) => (directory, record) =>
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "cilium");

@@ -40,6 +40,9 @@ public sealed partial class StampTemplate
     /// </summary>
     public IReadOnlyList<string> ContentNamedObjects => _hashNamed;
 
+    /// <summary>About how much memory the template holds: its text (UTF-16) and its slots.</summary>
+    public long MemoryBytes => (2L * _text.Length) + (32L * _slots.Count) + 256;
+
     /// <summary>How many places each fact is stamped into.</summary>
     public IReadOnlyDictionary<string, int> SlotCounts => _slots.GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 

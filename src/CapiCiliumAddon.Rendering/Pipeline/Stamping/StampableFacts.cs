@@ -79,7 +79,8 @@ public static partial class StampableFacts
         var text = new StringBuilder()
             .Append("cilium=").Append(plan.Version).Append('\n')
             .Append("chart=").Append(plan.Chart is null ? "resolved-by-cli" : $"{plan.Chart.Path} {plan.Chart.Version} {plan.Chart.Digest}").Append('\n')
-            .Append("cli=").Append(plan.CliVersion).Append('\n');
+            .Append("cli=").Append(plan.CliVersion).Append('\n')
+            .Append("tool=").Append(plan.ToolVersion).Append('\n');
         foreach (var value in plan.Values.All)
         {
             text.Append(value.Key).Append('=').Append(facts.TryGetValue(value.Key, out var fact) ? $"<{fact.Shape}>" : value.Value?.ToJsonString() ?? "null").Append('\n');
