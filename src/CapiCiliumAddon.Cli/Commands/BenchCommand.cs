@@ -182,6 +182,7 @@ public static class BenchCommand
             // The measured part: `render`'s own path, from the start of the batch to the last file written.
             using var self = Process.GetCurrentProcess();
             var cpuBefore = self.TotalProcessorTime;
+            var kernelBefore = self.PrivilegedProcessorTime;
             var batch = Stopwatch.StartNew();
             // As `render` does: each Cluster's files are written as soon as it is finished, then dropped.
             var files = 0;
@@ -207,6 +208,7 @@ public static class BenchCommand
             self.Refresh();
             var peak = self.PeakWorkingSet64;
             var cpu = self.TotalProcessorTime - cpuBefore;
+            var kernel = self.PrivilegedProcessorTime - kernelBefore;
 
             string F(double value, string format = "0.000") => value.ToString(format, CultureInfo.InvariantCulture);
             var stamping = session.Stamping is { } s
@@ -222,7 +224,7 @@ public static class BenchCommand
                 .AppendLine(CultureInfo.InvariantCulture, $"renders/s: {F(ok / wall.TotalSeconds, "0.00")}")
                 .AppendLine(CultureInfo.InvariantCulture, $"ideal N*t_cli/W: {F(ideal)} s; ratio wall/ideal: {F(wall.TotalSeconds / ideal, "0.00")} (goal without stamping <= 1.20)")
                 .AppendLine(CultureInfo.InvariantCulture, $"against N sequential CLI runs (N*t_cli = {F(count * tCli)} s): {F(count * tCli / wall.TotalSeconds, "0.0")}x faster")
-                .AppendLine(CultureInfo.InvariantCulture, $"cpu in this process: {F(cpu.TotalSeconds)} s during the batch, {F(cpu.TotalMilliseconds / count, "0.00")} ms per Cluster (the CLI's processes not included)")
+                .AppendLine(CultureInfo.InvariantCulture, $"cpu in this process: {F(cpu.TotalSeconds)} s during the batch ({F(kernel.TotalSeconds)} s of it in the kernel: file writes, fsync, process starts), {F(cpu.TotalMilliseconds / count, "0.00")} ms per Cluster (the CLI's processes not included)")
                 .AppendLine(CultureInfo.InvariantCulture, $"peak working set: {F(peak / 1048576.0, "0.0")} MiB (this process; the CLI's child processes are not included)");
             await stdout.WriteAsync(report.ToString()).ConfigureAwait(false);
             foreach (var failure in failed.Take(5))

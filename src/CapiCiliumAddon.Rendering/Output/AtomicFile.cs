@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace CapiCiliumAddon.Rendering.Output;
@@ -19,8 +20,16 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                var bytes = Utf8NoBom.GetBytes(content);
-                stream.Write(bytes);
+                var bytes = ArrayPool<byte>.Shared.Rent(Utf8NoBom.GetByteCount(content));
+                try
+                {
+                    stream.Write(bytes, 0, Utf8NoBom.GetBytes(content, bytes));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(bytes);
+                }
+
                 stream.Flush(flushToDisk: true);
             }
 
@@ -36,6 +45,21 @@ public static class AtomicFile
     }
 
     /// <summary>True when the file already holds exactly this content; lets writers leave unchanged files untouched.</summary>
-    public static bool HasContent(string path, string content) =>
-        File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(Utf8NoBom.GetBytes(content));
+    public static bool HasContent(string path, string content)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        var expected = ArrayPool<byte>.Shared.Rent(Utf8NoBom.GetByteCount(content));
+        try
+        {
+            return File.ReadAllBytes(path).AsSpan().SequenceEqual(expected.AsSpan(0, Utf8NoBom.GetBytes(content, expected)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(expected);
+        }
+    }
 }

@@ -147,6 +147,7 @@ public sealed class ControllerHostTests
         Assert.That(text, Does.Contain("capi_cilium_reconciles_total{result=\"applied\"} 1\n"));
         Assert.That(text, Does.Contain("capi_cilium_reconciles_total{result=\"waiting\"} 1\n"));
         Assert.That(text, Does.Contain("capi_cilium_renders_total{result=\"success\"} 1\n"));
+        Assert.That(text, Does.Contain("# TYPE capi_cilium_renders_by_kind_total counter\ncapi_cilium_renders_by_kind_total{kind=\"direct\"} 1\n"));
         Assert.That(text, Does.Contain("capi_cilium_render_duration_seconds_bucket{le=\"+Inf\"} 1\n"));
         Assert.That(text, Does.Contain("capi_cilium_render_duration_seconds_count 1\n"));
         Assert.That(text, Does.Match(@"\ncapi_cilium_queue_depth \d+\n"));

@@ -496,15 +496,23 @@ public sealed partial class FinishedStamp
                 growth += values[key].Length - length;
             }
 
-            var builder = new StringBuilder(Text.Length + growth);
-            var position = 0;
-            foreach (var (offset, length, key) in Slots)
+            // The length is known: the text is made in place, without a builder's copy.
+            return string.Create(Text.Length + growth, (this, values), static (span, state) =>
             {
-                builder.Append(Text, position, offset - position).Append(values[key]);
-                position = offset + length;
-            }
+                var (template, values) = state;
+                var text = template.Text.AsSpan();
+                var position = 0;
+                foreach (var (offset, length, key) in template.Slots)
+                {
+                    text[position..offset].CopyTo(span);
+                    span = span[(offset - position)..];
+                    values[key].AsSpan().CopyTo(span);
+                    span = span[values[key].Length..];
+                    position = offset + length;
+                }
 
-            return builder.Append(Text, position, Text.Length - position).ToString();
+                text[position..].CopyTo(span);
+            });
         }
     }
 }
