@@ -7,7 +7,7 @@ using CapiCiliumAddon.Rendering;
 namespace CapiCiliumAddon.Controller.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 3's acceptance, against a REAL kube-apiserver (E2E_KUBECONFIG) with the Cluster API CRDs, the real
+/// The controller end to end, against a REAL kube-apiserver (E2E_KUBECONFIG) with the Cluster API CRDs, the real
 /// KubernetesClient, ControllerHost and rendering core in-process, and the real Cilium CLI (CILIUM_CLI) or the fake one
 /// replaying recorded real runs. Opt-in: without E2E_KUBECONFIG every test reports itself skipped.
 /// Run: E2E_KUBECONFIG=~/.kube/e2e.yaml [CILIUM_CLI=/usr/local/bin/cilium CILIUM_CHART_DIRECTORY=/charts/cilium-1.18.12]
@@ -176,7 +176,7 @@ public sealed partial class ControllerEndToEndTests
 
     // ---- checks ----
 
-    /// <summary>Null when the Cluster has exactly the objects issue 3 asks for; else what is missing or wrong.</summary>
+    /// <summary>Null when the Cluster has exactly the objects the controller must give it; else what is missing or wrong.</summary>
     internal static async Task<string?> ObjectsProblemAsync(EndToEndEnvironment env, string cluster, string host, int port = 6443)
     {
         var live = await env.TryGetAsync(env.ClusterType, cluster);

@@ -28,7 +28,7 @@ internal sealed class EndToEndEnvironment : IAsyncDisposable
 {
     public const string KubeConfigVariable = "E2E_KUBECONFIG";
 
-    /// <summary>The acceptance bound of issue 3 for every "gets ... within" check.</summary>
+    /// <summary>How soon a Cluster must get its objects (or lose them) in every "gets ... within" check.</summary>
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     private readonly List<(ResourceType Type, string Name)> created = [];

@@ -1,13 +1,10 @@
-using System.Globalization;
-using CapiCiliumAddon.Processes;
-using CapiCiliumAddon.Rendering.CiliumCli;
 using System.Text.RegularExpressions;
+using CapiCiliumAddon.Processes;
 using CapiCiliumAddon.Rendering.Addons;
+using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
-using CapiCiliumAddon.Rendering.Settings;
-using CapiCiliumAddon.Rendering.Tests.Clusters;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Rendering.Tests.Stamping;
