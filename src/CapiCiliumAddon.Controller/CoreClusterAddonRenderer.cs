@@ -3,12 +3,17 @@ using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.Addons;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 
 namespace CapiCiliumAddon.Controller;
 
-/// <summary>The controller's port implemented by the rendering core: the same planner and pipeline the CLI uses.</summary>
-public sealed class CoreClusterAddonRenderer(RenderPlanner planner, AddonRenderPipeline pipeline) : IClusterAddonRenderer
+/// <summary>
+/// The controller's port implemented by the rendering core: the same planner and pipeline the CLI uses. With
+/// <paramref name="stamps"/>, Clusters that share everything but their facts are stamped from their group's verified
+/// template (see <see cref="StampTemplateCache"/>), after the same checks as a direct render.
+/// </summary>
+public sealed class CoreClusterAddonRenderer(RenderPlanner planner, AddonRenderPipeline pipeline, StampTemplateCache? stamps = null) : IClusterAddonRenderer
 {
     public IReadOnlyList<string> ReferencedConfigMaps(JsonObject cluster) =>
         cluster["metadata"]?["annotations"]?[AddonKeys.ValuesConfigMapAnnotation] is JsonValue value
@@ -35,11 +40,15 @@ public sealed class CoreClusterAddonRenderer(RenderPlanner planner, AddonRenderP
 
     public async Task<AddonRenderOutcome> RenderAsync(AddonPlan plan, CancellationToken cancellationToken)
     {
-        var result = await pipeline.RenderAsync((RenderPlan)plan.Payload, cancellationToken).ConfigureAwait(false);
+        var renderPlan = (RenderPlan)plan.Payload;
+        var result = stamps is null
+            ? await pipeline.RenderAsync(renderPlan, cancellationToken).ConfigureAwait(false)
+            : await stamps.RenderAsync(renderPlan, cancellationToken).ConfigureAwait(false);
         var warnings = result.Problems.Where(p => p.Severity == ProblemSeverity.Warning).ToList();
+        // The objects are this render's own (nothing else holds them), so they are handed over as they are.
         return result.State == ClusterState.Rendered
-            ? new AddonRenderOutcome.Rendered(result.Objects!.Objects.Select(o => (JsonObject)o.Json.DeepClone()).ToList(), warnings)
-            : new AddonRenderOutcome.Failed(result.Problems);
+            ? new AddonRenderOutcome.Rendered(result.Objects!.Objects.Select(o => o.Json).ToList(), warnings) { Kind = result.Kind }
+            : new AddonRenderOutcome.Failed(result.Problems) { Kind = result.Kind };
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering;
+using CapiCiliumAddon.Rendering.Pipeline;
 
 namespace CapiCiliumAddon.Controller;
 
@@ -50,10 +51,14 @@ public abstract record AddonRenderOutcome
 {
     private AddonRenderOutcome() { }
 
+    /// <summary>How the render was made: a CLI run of its own, stamped from its group's verified template, or a CLI run after stamping was refused.</summary>
+    public RenderKind Kind { get; init; } = RenderKind.Direct;
+
     /// <summary>
     /// Objects in apply order (ConfigMaps and Secret first, the ClusterResourceSet last), each with apiVersion, kind,
-    /// metadata.name/namespace, our labels and annotations (including the input hash), and no ownerReferences: the
-    /// controller adds the owner from the live Cluster's UID.
+    /// metadata.name/namespace, our labels (managed-by, and the cluster-name label the controller finds them by) and
+    /// annotations (including the input hash), and no ownerReferences: the controller adds the owner from the live
+    /// Cluster's UID.
     /// </summary>
     public sealed record Rendered(IReadOnlyList<JsonObject> Objects, IReadOnlyList<Problem> Warnings) : AddonRenderOutcome;
 

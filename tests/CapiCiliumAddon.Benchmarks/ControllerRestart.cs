@@ -1,13 +1,15 @@
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using System.Diagnostics;
+using static CapiCiliumAddon.Benchmarks.Harness;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Controller;
 using CapiCiliumAddon.Controller.Hosting;
+using CapiCiliumAddon.Controller.Tests;
 using CapiCiliumAddon.Controller.Tests.Fakes;
 using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +33,7 @@ internal static class ControllerRestart
         string? cilium = null;
         string? save = null;
         string? load = null;
+        var stamp = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -40,8 +43,9 @@ internal static class ControllerRestart
                 case "--cilium": cilium = args[++i]; break;
                 case "--save": save = args[++i]; break;
                 case "--load": load = args[++i]; break;
+                case "--no-stamp": stamp = false; break;
                 default:
-                    await Console.Error.WriteLineAsync($"restart: unknown argument {args[i]} (--clusters N --workers W --cilium PATH [--save FILE | --load FILE])");
+                    await Console.Error.WriteLineAsync($"restart: unknown argument {args[i]} (--clusters N --workers W --cilium PATH [--no-stamp] [--save FILE | --load FILE])");
                     return 2;
             }
         }
@@ -77,22 +81,17 @@ internal static class ControllerRestart
         {
             for (var i = 1; i <= clusters; i++)
             {
-                var name = string.Create(CultureInfo.InvariantCulture, $"bench-{i:D5}");
-                var host = string.Create(CultureInfo.InvariantCulture, $"10.{(i >> 16) & 127}.{(i >> 8) & 255}.{i & 255}");
-                var pods = string.Create(CultureInfo.InvariantCulture, $"10.{128 + ((i >> 8) & 127)}.{i & 255}.0/24");
-                var cluster = BenchInputs.Cluster("bench", name, host, pods);
-                cluster["metadata"]!["labels"]!.AsObject().Remove("addon.capi-cilium.io/cluster-name"); // the controller adds it
-                fake.Seed(ResourceType.Cluster, cluster);
+                fake.Seed(ResourceType.Cluster, Harness.FleetCluster(i));
             }
 
-            // Phase 1: a first controller renders and applies every Cluster.
-            var first = new CountingRenderer(new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), new AddonRenderPipeline(runner)));
+            // Phase 1: a first controller renders and applies every Cluster (stamping, as by default, unless --no-stamp).
+            var first = new CountingRenderer(Renderer(runner, cliVersion, stamp));
             var phase1 = Stopwatch.StartNew();
             using (var host = ControllerHost.Build(options, fake, first, NullLoggerFactory.Instance))
             {
-                using var reconcileResults = new MetricCollector<long>(host.Services.GetRequiredService<ControllerService>().Metrics.ReconcilesTotal);
+                using var totals = new ControllerMetricTotals(host.Services.GetRequiredService<ControllerService>().Metrics);
                 await host.StartAsync();
-                await WaitAsync(() => Count(reconcileResults, "applied") >= clusters, TimeSpan.FromHours(1), () => $"{Count(reconcileResults, "applied")} applied");
+                await Harness.WaitAsync(() => totals.Reconciles("applied") >= clusters, TimeSpan.FromHours(1), () => $"{totals.Reconciles("applied")} applied");
                 await host.StopAsync();
             }
 
@@ -131,21 +130,21 @@ internal static class ControllerRestart
         var baselineWorkingSet = self.WorkingSet64;
         var baselineHeap = GC.GetTotalMemory(forceFullCollection: false);
         using var sampler = new PeakSampler(self);
-        var second = new CountingRenderer(new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), new AddonRenderPipeline(runner)));
+        var second = new CountingRenderer(Renderer(runner, cliVersion, stamp));
         var phase2 = Stopwatch.StartNew();
         TimeSpan synced, ready;
         long current, reconciles;
         using (var host = ControllerHost.Build(options, fake, second, NullLoggerFactory.Instance))
         {
             var service = host.Services.GetRequiredService<ControllerService>();
-            using var reconcileResults = new MetricCollector<long>(service.Metrics.ReconcilesTotal);
+            using var totals = new ControllerMetricTotals(service.Metrics);
             await host.StartAsync();
-            await WaitAsync(() => service.Informer.HasSynced, TimeSpan.FromMinutes(10), () => "informer not synced");
+            await Harness.WaitAsync(() => service.Informer.HasSynced, TimeSpan.FromMinutes(10), () => "informer not synced");
             synced = phase2.Elapsed;
-            await WaitAsync(() => Count(reconcileResults, "current") >= clusters, TimeSpan.FromMinutes(30), () => $"{Count(reconcileResults, "current")} current");
+            await Harness.WaitAsync(() => totals.Reconciles("current") >= clusters, TimeSpan.FromMinutes(30), () => $"{totals.Reconciles("current")} current");
             ready = phase2.Elapsed;
-            current = Count(reconcileResults, "current");
-            reconciles = reconcileResults.GetMeasurementSnapshot().Count;
+            current = totals.Reconciles("current");
+            reconciles = totals.AllReconciles;
             await host.StopAsync();
         }
 
@@ -163,68 +162,13 @@ internal static class ControllerRestart
         return second.Renders == 0 && writes.Count == 0 ? 0 : 1;
     }
 
+    /// <summary>The rendering core as `capi-cilium controller` wires it.</summary>
+    internal static CoreClusterAddonRenderer Renderer(CiliumCliRunner runner, string cliVersion, bool stamp)
+    {
+        var pipeline = new AddonRenderPipeline(runner);
+        return new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), pipeline, stamp ? new StampTemplateCache(runner, pipeline) : null);
+    }
+
     private static readonly ResourceType[] StoredTypes = [ResourceType.Cluster, ResourceType.ConfigMap, ResourceType.Secret, ResourceType.ClusterResourceSet];
 
-    /// <summary>Reconciles so far that ended with <paramref name="result"/>.</summary>
-    private static int Count(MetricCollector<long> reconcileResults, string result) =>
-        reconcileResults.GetMeasurementSnapshot().Count(m => Equals(m.Tags["result"], result));
-
-    private static string F(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
-
-    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
-
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, Func<string> state)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"gave up after {timeout}: {state()}");
-            }
-
-            await Task.Delay(5);
-        }
-    }
-
-    /// <summary>The highest working set seen, sampled on a thread of its own.</summary>
-    private sealed class PeakSampler : IDisposable
-    {
-        private readonly Process process;
-        private readonly Thread thread;
-        private volatile bool stop;
-        private long peak;
-
-        public PeakSampler(Process process)
-        {
-            this.process = process;
-            thread = new Thread(Sample) { IsBackground = true, Name = "working-set sampler" };
-            thread.Start();
-        }
-
-        public long Peak => Interlocked.Read(ref peak);
-
-        public void Stop()
-        {
-            stop = true;
-            thread.Join();
-        }
-
-        public void Dispose() => Stop();
-
-        private void Sample()
-        {
-            while (!stop)
-            {
-                process.Refresh();
-                var now = process.WorkingSet64;
-                if (now > Interlocked.Read(ref peak))
-                {
-                    Interlocked.Exchange(ref peak, now);
-                }
-
-                Thread.Sleep(10);
-            }
-        }
-    }
 }

@@ -1,10 +1,15 @@
 using BenchmarkDotNet.Running;
 using CapiCiliumAddon.Benchmarks;
 
-// `restart ...`: the controller-restart measurement (a console mode, not BenchmarkDotNet); anything else: BenchmarkDotNet.
+// `restart ...` and `burst ...`: the controller measurements (console modes, not BenchmarkDotNet); anything else: BenchmarkDotNet.
 if (args is ["restart", .. var rest])
 {
     return await ControllerRestart.RunAsync(rest);
+}
+
+if (args is ["burst", .. var burst])
+{
+    return await ControllerBurst.RunAsync(burst);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(StageBenchmarks).Assembly).Run(args);

@@ -75,10 +75,10 @@ public class StageBenchmarks
             Directory.Delete(directory, recursive: true);
         }
 
-        return ManifestTree.WriteCluster(outputRoot, plan.Cluster, objects).Count;
+        return ManifestTree.WriteCluster(outputRoot, plan.Cluster, ManifestTree.Files(objects)).Count;
     }
 
     /// <summary>ManifestTree.WriteCluster over identical files: a re-render that changes nothing (compare, no write).</summary>
     [Benchmark]
-    public int TreeWriteUnchanged() => ManifestTree.WriteCluster(outputRoot + "-same", plan.Cluster, objects).Count;
+    public int TreeWriteUnchanged() => ManifestTree.WriteCluster(outputRoot + "-same", plan.Cluster, ManifestTree.Files(objects)).Count;
 }

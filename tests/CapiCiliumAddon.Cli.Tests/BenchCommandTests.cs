@@ -14,27 +14,31 @@ public class BenchCommandTests
     [TearDown]
     public void TearDown() => _temp.Dispose();
 
-    private static Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args) => CommandRunner.Run(args);
+    private static Task<(int Exit, string Stdout, string Stderr)> Run(string[] args) => CommandRunner.Run(args);
 
-    [Test]
-    public async Task RendersThreeClustersWithTwoWorkersAndPrintsTheFields()
+    [TestCase(false, 3, "stamping: 2 CLI run(s); 2 stamped (2 as finished files), 1 direct, 0 fallback")]
+    [TestCase(true, 4, "stamping: off (--no-stamp): 3 CLI run(s)")]
+    public async Task RendersThreeClustersWithTwoWorkersAndPrintsTheFields(bool noStamp, int cliRuns, string stamping)
     {
         var cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "slow:10", _temp.Combine("record"));
 
-        var (exit, stdout, stderr) = await Run("bench", "--clusters", "3", "--workers", "2", "--calibration-runs", "1", "--cilium", cilium,
-            "--keep", _temp.Combine("work"));
+        string[] options = noStamp ? ["--no-stamp"] : [];
+        var (exit, stdout, stderr) = await Run(["bench", "--clusters", "3", "--workers", "2", "--calibration-runs", "1", "--cilium", cilium,
+            "--keep", _temp.Combine("work"), .. options]);
 
         Assert.That(exit, Is.EqualTo(0), stdout + stderr);
         Assert.That(stdout, Does.Contain("bench: 3 Cluster(s), 2 worker(s)"));
         Assert.That(stdout, Does.Contain("rendered: 3 of 3, failed: 0"));
-        foreach (var field in new[] { "t_cli: ", "wall time: ", "per render: ", "renders/s: ", "cpu in this process: ", "ideal N*t_cli/W: ", "ratio wall/ideal: ", "peak working set: " })
+        Assert.That(stdout, Does.Contain(stamping));
+        foreach (var field in new[] { "t_cli: ", "wall time: ", "per Cluster until finished: ", "renders/s: ", "cpu in this process: ", "ideal N*t_cli/W: ",
+                     "ratio wall/ideal: ", "against N sequential CLI runs", "peak working set: " })
         {
             Assert.That(stdout, Does.Contain(field));
         }
 
-        // One calibration run plus one per Cluster, each through the real runner (a values file, no --set strings).
+        // One calibration run plus the batch's, each through the real runner (a values file, no --set strings).
         var installs = FakeCiliumCli.ReadInvocations(_temp.Combine("record")).Where(i => i.Argv.FirstOrDefault() == "install").ToList();
-        Assert.That(installs, Has.Count.EqualTo(4));
+        Assert.That(installs, Has.Count.EqualTo(cliRuns));
         Assert.That(Directory.GetDirectories(_temp.Combine("work", "out", BenchCommand.Namespace)).Select(Path.GetFileName),
             Is.EqualTo(new[] { "bench-00001", "bench-00002", "bench-00003" }));
     }

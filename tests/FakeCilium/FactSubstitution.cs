@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -13,6 +14,9 @@ namespace FakeCilium;
 /// in the certgen configuration;</item>
 /// <item>ipv6.enabled=true: `enable-ipv6:`; ipv6NativeRoutingCIDR: a new `ipv6-native-routing-cidr:` line right after
 /// the IPv4 one, as the chart's `{{- if .Values.ipv6NativeRoutingCIDR }}` renders it.</item>
+/// <item>the one-shot certificate Job of charts 1.19+ (`hubble-generate-certs-&lt;10 hex&gt;`): its name is renamed after
+/// the substitution, as the chart names it from its spec (the first 10 hex digits of the sha256 of the Job's text from
+/// its `spec:` line to its last non-empty line; this reproduces the names in the 1.19 and 1.20 recordings).</item>
 /// </list>
 /// A fact whose anchor is not where the chart puts it fails loudly instead of printing something unrecorded.</summary>
 internal static partial class FactSubstitution
@@ -54,7 +58,33 @@ internal static partial class FactSubstitution
             lines.Insert(ipv4Line + 1, $"  ipv6-native-routing-cidr: {ipv6Cidr}");
         }
 
+        RenameContentNamedJobs(lines);
         return Encoding.UTF8.GetBytes(string.Join('\n', lines));
+    }
+
+    private static void RenameContentNamedJobs(List<string> lines)
+    {
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var match = ContentNamedJobLine().Match(lines[i]);
+            if (!match.Success || i < 3 || lines[i - 1] != "metadata:" || lines[i - 2] != "kind: Job")
+            {
+                continue;
+            }
+
+            var end = lines.FindIndex(i, l => l == "---");
+            end = end < 0 ? lines.Count : end;
+            var spec = lines.FindIndex(i, end - i, l => l == "spec:");
+            var last = end - 1;
+            while (last > spec && lines[last].Length == 0)
+            {
+                last--;
+            }
+
+            var body = string.Join('\n', lines.GetRange(spec, last - spec + 1));
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
+            lines[i] = $"  name: {match.Groups["base"].Value}-{hash[..10]}";
+        }
     }
 
     /// <summary>The given value of a fact the recording also set, when it differs from the recorded one.</summary>
@@ -134,6 +164,9 @@ internal static partial class FactSubstitution
         recordedValue.StartsWith('"')
             ? "\"" + replacement.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\""
             : replacement;
+
+    [GeneratedRegex("^  name: (?<base>hubble-generate-certs)-[0-9a-f]{10}$")]
+    private static partial Regex ContentNamedJobLine();
 
     [GeneratedRegex("^(?<prefix>\\s*value: )(?<value>.*)$")]
     private static partial Regex EnvValueLine();

@@ -114,13 +114,16 @@ public static class BumpCommand
             }
         }
 
-        var rendered = await session.RenderAsync(toRender.Select(r => r.Plan!).ToList(), new LineProgress(stderr), cancellationToken).ConfigureAwait(false);
-        foreach (var result in rendered)
+        // Each Cluster's folder is compared and written as soon as it is finished; only what the summary needs is kept.
+        var written = new System.Collections.Concurrent.ConcurrentBag<BumpedCluster>();
+        var rendered = await session.RenderAsync(toRender.Select(r => r.Plan!).ToList(), (result, _) =>
         {
-            outcomes.Add(result.State == ClusterState.Rendered
+            written.Add(result.State == ClusterState.Rendered
                 ? Write(outputDirectory, result, to, pins.GetValueOrDefault(result.Key))
                 : Skipped(result));
-        }
+            return ValueTask.CompletedTask;
+        }, new LineProgress(stderr), cancellationToken).ConfigureAwait(false);
+        outcomes.AddRange(written.OrderBy(o => o.Key, StringComparer.Ordinal));
 
         foreach (var problem in session.Input.Problems.Concat(planned.Concat(rendered).Where(r => !pins.ContainsKey(r.Key) || includePinned).SelectMany(r => r.Problems)).Distinct())
         {
@@ -146,12 +149,12 @@ public static class BumpCommand
         var pinNote = overriddenPin is null || (CiliumVersion.TryParse(overriddenPin, out var pinned) && pinned!.Equals(to))
             ? ""
             : $"; its {AddonKeys.CiliumVersionAnnotation} annotation still says {overriddenPin}: set it to {to} or remove it, or render and check go back to {overriddenPin}";
-        if (before.Matches(ManifestTree.Files(result.Objects!)))
+        if (before.Matches(result.Files!))
         {
             return new BumpedCluster(result.Key, BumpStatus.Unchanged, $"already Cilium {to}{pinNote}", []);
         }
 
-        ManifestTree.WriteCluster(outputDirectory, result.Plan.Cluster, result.Objects!);
+        ManifestTree.WriteCluster(outputDirectory, result.Plan.Cluster, result.Files!);
         if (!before.Existed)
         {
             return new BumpedCluster(result.Key, BumpStatus.New, $"no previous files; Cilium {to}{pinNote}", []);

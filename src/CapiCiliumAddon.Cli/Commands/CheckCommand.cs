@@ -63,20 +63,27 @@ public static class CheckCommand
             return CliApp.UsageError;
         }
 
-        var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), progress: null, cancellationToken).ConfigureAwait(false);
+        // Each Cluster is compared with its committed folder as soon as it is finished; only the findings are kept.
+        var checkedClusters = new System.Collections.Concurrent.ConcurrentBag<ClusterFreshness>();
+        var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), (result, _) =>
+        {
+            if (result.State == ClusterState.Rendered)
+            {
+                checkedClusters.Add(TreeFreshness.CheckCluster(against, new ExpectedCluster(result.Plan!.Cluster.Namespace, result.Plan.Cluster.Name, result.Files!)));
+            }
+
+            return ValueTask.CompletedTask;
+        }, progress: null, cancellationToken).ConfigureAwait(false);
         foreach (var problem in session.Input.Problems.Concat(results.SelectMany(r => r.Problems)))
         {
             await stderr.WriteLineAsync(RenderSession.Format(problem)).ConfigureAwait(false);
         }
 
-        var expected = results.Where(r => r.State == ClusterState.Rendered)
-            .Select(r => new ExpectedCluster(r.Plan!.Cluster.Namespace, r.Plan.Cluster.Name, ManifestTree.Files(r.Objects!)))
-            .ToList();
         // A Cluster without an endpoint anywhere yet cannot have files: a warning, not a failure. Its folder, if it has
         // one, is neither checked nor orphaned: the Cluster is still in the inputs and render writes it again once ready.
         var notReady = results.Where(r => r.State == ClusterState.NotReady).ToList();
         var unrendered = results.Where(r => r.State is not (ClusterState.Rendered or ClusterState.NotReady)).ToList();
-        var report = TreeFreshness.Check(against, expected, results.Where(r => r.State != ClusterState.Rendered).Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
+        var report = TreeFreshness.Complete(against, checkedClusters.ToList(), results.Where(r => r.State != ClusterState.Rendered).Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
         await stdout.WriteAsync(CheckReport.Render(against, report, unrendered.Select(r => (r.Key, Describe(r))).ToList(),
             notReady.Select(r => (r.Key, DescribeNotReady(r, against))).ToList(), session.Input.Problems)).ConfigureAwait(false);
         var clean = report.IsFresh && unrendered.Count == 0 && session.Input.Problems.All(p => p.Severity != ProblemSeverity.Error);

@@ -5,6 +5,7 @@ using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 using k8s.Exceptions;
 using Microsoft.Extensions.Hosting;
@@ -47,9 +48,11 @@ public static class ControllerCommand
                 var cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
                 using var client = kubernetes.CreateClient(parseResult);
                 var (clusterType, crsType) = await KubernetesOptions.DiscoverAsync(client, cancellationToken).ConfigureAwait(false);
+                var pipeline = new AddonRenderPipeline(runner);
                 var renderer = new CoreClusterAddonRenderer(
                     new RenderPlanner(environment.CreatePlanContext(parseResult, charts, cliVersion)),
-                    new AddonRenderPipeline(runner));
+                    pipeline,
+                    parseResult.GetValue(environment.NoStamp) ? null : new StampTemplateCache(runner, pipeline));
                 var options = new ControllerOptions
                 {
                     Namespace = parseResult.GetValue(kubernetes.Namespace),

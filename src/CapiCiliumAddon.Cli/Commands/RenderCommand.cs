@@ -75,12 +75,17 @@ public static class RenderCommand
                 return refused.Count == 0 && input.Problems.Count == 0 ? CliApp.Success : CliApp.Failure;
             }
 
-            var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), new LineProgress(stderr), cancellationToken).ConfigureAwait(false);
-            var written = new List<string>();
-            foreach (var rendered in results.Where(r => r.State == ClusterState.Rendered))
+            // Each Cluster's files are written as soon as it is finished; nothing of its output is kept afterwards.
+            var written = 0;
+            var results = await session.PlanAndRenderAsync(session.CreatePlanContext(), (result, _) =>
             {
-                written.AddRange(ManifestTree.WriteCluster(outputDirectory!, rendered.Plan!.Cluster, rendered.Objects!));
-            }
+                if (result.State == ClusterState.Rendered)
+                {
+                    Interlocked.Add(ref written, ManifestTree.WriteCluster(outputDirectory!, result.Plan!.Cluster, result.Files!).Count);
+                }
+
+                return ValueTask.CompletedTask;
+            }, new LineProgress(stderr), cancellationToken).ConfigureAwait(false);
 
             await Report(results, input, written).ConfigureAwait(false);
             var clean = results.All(r => r.State == ClusterState.Rendered) && input.Problems.Count == 0;
@@ -104,7 +109,7 @@ public static class RenderCommand
             }
         }
 
-        private async Task Report(IReadOnlyList<ClusterResult> results, ClusterFileSet input, IReadOnlyList<string>? written)
+        private async Task Report(IReadOnlyList<ClusterResult> results, ClusterFileSet input, int? written)
         {
             foreach (var problem in input.Problems)
             {
@@ -123,7 +128,7 @@ public static class RenderCommand
             var failed = results.Where(r => r.State != ClusterState.Rendered).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
             var summary = written is null
                 ? $"{input.Clusters.Count} Cluster(s) labelled {AddonKeys.CniLabel}: {AddonKeys.CniLabelValue} in {input.FileCount} file(s)"
-                : $"{rendered} of {input.Clusters.Count} Cluster(s) labelled {AddonKeys.CniLabel}: {AddonKeys.CniLabelValue} rendered from {input.FileCount} file(s); {written.Count} file(s) written";
+                : $"{rendered} of {input.Clusters.Count} Cluster(s) labelled {AddonKeys.CniLabel}: {AddonKeys.CniLabelValue} rendered from {input.FileCount} file(s); {written} file(s) written";
             await stdout.WriteLineAsync(summary).ConfigureAwait(false);
             foreach (var failure in failed)
             {

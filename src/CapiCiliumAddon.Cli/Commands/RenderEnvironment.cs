@@ -69,12 +69,12 @@ public sealed class RenderEnvironmentOptions
     };
 
     /// <summary>
-    /// Opt-in while stamping has only been checked against recorded renders, not a real CLI and chart run side by side
-    /// at scale: every group still compares one direct render byte for byte and falls back on any difference.
+    /// Stamping is on by default: every group still compares one direct render byte for byte, and every stamped
+    /// Cluster is checked against its own plan; this turns it off (one CLI run per Cluster).
     /// </summary>
-    public Option<bool> Stamp { get; } = new("--stamp")
+    public Option<bool> NoStamp { get; } = new("--no-stamp")
     {
-        Description = "Render Clusters that share version, profile and values once, with placeholder facts, and stamp each one's endpoint, pod CIDRs and name into it. One Cluster per group is also rendered directly and must match byte for byte; on any doubt the group is rendered directly, with a warning.",
+        Description = "Render every Cluster with a Cilium CLI run of its own. By default Clusters that share version, profile and values are rendered once with placeholder facts and each one's endpoint, pod CIDRs, name and hashes are stamped in; one Cluster per group is also rendered directly and must match byte for byte, and on any doubt the group is rendered directly, with a warning.",
     };
 
     public Option<string> HelmReleaseName { get; } = new("--helm-release-name")
@@ -90,7 +90,7 @@ public sealed class RenderEnvironmentOptions
 
     public void AddTo(Command command)
     {
-        command.Options.Add(Stamp);
+        command.Options.Add(NoStamp);
         command.Options.Add(HelmReleaseName);
         command.Options.Add(NoHelmOwnership);
         command.Options.Add(Cilium);
@@ -296,33 +296,43 @@ public sealed class RenderSession
         return Input.Clusters.Select(source => PlanOne(planner, source, adjust)).ToList();
     }
 
-    /// <summary>What --stamp did in the last <see cref="RenderAsync"/>, or null without --stamp.</summary>
+    /// <summary>What stamping did in the last <see cref="RenderAsync"/>, or null with --no-stamp.</summary>
     public StampingReport? Stamping { get; private set; }
 
-    /// <summary>Renders ready plans with the command line's parallelism (stamped with --stamp); results come back in the plans' order.</summary>
-    public async Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, IRenderProgress? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renders ready plans with the command line's parallelism (stamped unless --no-stamp), handing each Cluster to
+    /// <paramref name="handler"/> as soon as it is finished; returns the summaries in the plans' order.
+    /// </summary>
+    public async Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, ClusterResultHandler handler, IRenderProgress? progress,
+        CancellationToken cancellationToken)
     {
         var runner = _runner ?? throw new InvalidOperationException("the session was opened without the Cilium CLI");
         var pipeline = new AddonRenderPipeline(runner);
         var parallelism = _parseResult.GetValue(_environment.Parallelism);
-        var stamping = _parseResult.GetValue(_environment.Stamp) ? new StampingRenderer(runner, pipeline, parallelism) : null;
-        var results = await new BatchRenderer(pipeline, parallelism, stamping).RenderAsync(plans, progress, cancellationToken).ConfigureAwait(false);
+        var stamping = _parseResult.GetValue(_environment.NoStamp) ? null : new StampingRenderer(runner, pipeline, parallelism);
+        var results = await new BatchRenderer(pipeline, parallelism, stamping).RenderAsync(plans, handler, progress, cancellationToken).ConfigureAwait(false);
         Stamping = stamping?.LastReport;
-        if (Stamping is { } report)
+        if (Stamping is { } report && report.StampedGroups + report.Fallbacks.Count > 0)
         {
-            await _stderr.WriteLineAsync($"stamping: {report.Stamped} of {plans.Count} Cluster(s) stamped from {report.StampedGroups} shared render(s); {report.CliRuns} Cilium CLI run(s); {report.Fallbacks.Count} group(s) rendered directly after a check failed").ConfigureAwait(false);
+            await _stderr.WriteLineAsync(Summary(report, plans.Count)).ConfigureAwait(false);
         }
 
         return results;
     }
 
-    /// <summary>Plans, then renders what is ready: every Cluster's final result, in input order.</summary>
-    public async Task<IReadOnlyList<ClusterResult>> PlanAndRenderAsync(PlanContext context, IRenderProgress? progress, CancellationToken cancellationToken,
-        Func<ClusterFacts, ClusterFacts>? adjust = null)
+    /// <summary>The one line render, check and bump print about stamping.</summary>
+    public static string Summary(StampingReport report, int clusters) =>
+        $"stamping: {report.Stamped} of {clusters} Cluster(s) stamped from {report.StampedGroups} shared render(s) " +
+        $"({report.StampedFiles} as finished files, {report.Stamped - report.StampedFiles} rebuilt from stamped CLI output); " +
+        $"{report.CliRuns} Cilium CLI run(s); {report.Fallbacks.Count} group(s) rendered directly after a check failed";
+
+    /// <summary>Plans, then renders what is ready (see <see cref="RenderAsync"/>): every Cluster's summary, in input order.</summary>
+    public async Task<IReadOnlyList<ClusterResult>> PlanAndRenderAsync(PlanContext context, ClusterResultHandler handler, IRenderProgress? progress,
+        CancellationToken cancellationToken, Func<ClusterFacts, ClusterFacts>? adjust = null)
     {
         var planned = PlanAll(context, adjust);
         var ready = planned.Where(r => r.State == ClusterState.Rendered).ToList();
-        var rendered = await RenderAsync(ready.Select(r => r.Plan!).ToList(), progress, cancellationToken).ConfigureAwait(false);
+        var rendered = await RenderAsync(ready.Select(r => r.Plan!).ToList(), handler, progress, cancellationToken).ConfigureAwait(false);
         var byIndex = new Queue<ClusterResult>(rendered);
         return planned.Select(r => r.State == ClusterState.Rendered ? byIndex.Dequeue() : r).ToList();
     }

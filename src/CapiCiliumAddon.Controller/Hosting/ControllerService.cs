@@ -95,20 +95,56 @@ public sealed class ControllerService : BackgroundService
         else
         {
             var signature = Signature(change.Object);
-            if (signatures.TryGetValue(change.Key, out var old) && old == signature && change.Type == InformerEventType.Modified) { return; }
+            if (signatures.TryGetValue(change.Key, out var old) && change.Type == InformerEventType.Modified
+                && (old == signature || IsOwnLabelPatch(change.Key, change.Object, old)))
+            {
+                signatures[change.Key] = signature;
+                return;
+            }
+
             signatures[change.Key] = signature;
         }
 
         Queue.Add(change.Key);
     }
 
-    private static string Signature(JsonObject cluster)
+    /// <summary>
+    /// True when the only change is the selector label our own reconcile added: that reconcile acted on everything
+    /// else (or failed and retries by itself), so reconciling again would only find the Cluster current.
+    /// </summary>
+    private bool IsOwnLabelPatch(string key, JsonObject cluster, string previousSignature)
+    {
+        if (Reconciler.LabelAdded(key) is not { } label || cluster["metadata"]?["labels"] is not JsonObject labels
+            || labels[label.Key] is not JsonValue value || !value.TryGetValue<string>(out var text) || text != label.Value)
+        {
+            return false;
+        }
+
+        var without = new JsonObject();
+        foreach (var (name, node) in labels)
+        {
+            if (name != label.Key)
+            {
+                without[name] = node?.DeepClone();
+            }
+        }
+
+        if (Signature(cluster, without) != previousSignature)
+        {
+            return false;
+        }
+
+        Reconciler.LabelPatchSeen(key);
+        return true;
+    }
+
+    private static string Signature(JsonObject cluster, JsonObject? labels = null)
     {
         var meta = cluster["metadata"];
         return string.Join('\u001f',
             meta?["uid"]?.ToJsonString(),
             meta?["generation"]?.ToJsonString(),
-            meta?["labels"]?.ToJsonString(),
+            (labels ?? meta?["labels"])?.ToJsonString(),
             meta?["annotations"]?.ToJsonString(),
             cluster["spec"]?.ToJsonString());
     }

@@ -23,6 +23,8 @@ public sealed class ControllerMetrics : IDisposable
         meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         ReconcilesTotal = meter.CreateCounter<long>("capi_cilium_reconciles_total", description: "Reconciles of a Cluster by result.");
         RendersTotal = meter.CreateCounter<long>("capi_cilium_renders_total", description: "Cilium renders by result.");
+        RendersByKindTotal = meter.CreateCounter<long>("capi_cilium_renders_by_kind_total",
+            description: "Cilium renders by how they were made: direct (a CLI run of its own), stamped (from its group's verified template, no CLI run), fallback (a CLI run after stamping was refused).");
         RenderDuration = meter.CreateHistogram(
             "capi_cilium_render_duration_seconds",
             unit: null,
@@ -39,6 +41,9 @@ public sealed class ControllerMetrics : IDisposable
     /// <summary>Renders by <c>result</c> (success, failed, error, cancelled).</summary>
     public Counter<long> RendersTotal { get; }
 
+    /// <summary>Renders by <c>kind</c>: direct, stamped or fallback.</summary>
+    public Counter<long> RendersByKindTotal { get; }
+
     public Histogram<double> RenderDuration { get; }
 
     /// <summary>Read whenever the gauges are observed (at scrape time).</summary>
@@ -51,6 +56,9 @@ public sealed class ControllerMetrics : IDisposable
         RendersTotal.Add(1, new KeyValuePair<string, object?>("result", result));
         RenderDuration.Record(duration.TotalSeconds);
     }
+
+    /// <summary>Counts a render by how it was made: direct, stamped or fallback.</summary>
+    public void RenderMade(string kind) => RendersByKindTotal.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     /// <summary>Replaces the per-state Cluster counts (computed by the reconciler's state tracker).</summary>
     public void SetClusterStates(IReadOnlyDictionary<string, int> states) => clusterStates = states;

@@ -35,6 +35,7 @@ public sealed class ClusterReconciler
     private static readonly Func<ILogger, string, IDisposable?> ClusterScope = LoggerMessage.DefineScope<string>("cluster={cluster}");
     private readonly LabelSelectorMatcher selector;
     private readonly ConcurrentDictionary<string, string> states = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, KeyValuePair<string, string>> labelPatches = new(StringComparer.Ordinal);
 
     /// <summary>
     /// A render whose objects are not all written yet, by Cluster key. A write failing after a good render (409,
@@ -63,6 +64,15 @@ public sealed class ClusterReconciler
     }
 
     public IReadOnlyDictionary<string, string> States => states;
+
+    /// <summary>
+    /// The selector label a reconcile of <paramref name="key"/> added to the Cluster, until the caller says it saw the
+    /// watch event of that patch (<see cref="LabelPatchSeen"/>). That event carries nothing new for the reconcile that
+    /// made it, so the caller may skip it.
+    /// </summary>
+    public KeyValuePair<string, string>? LabelAdded(string key) => labelPatches.TryGetValue(key, out var label) ? label : null;
+
+    public void LabelPatchSeen(string key) => labelPatches.TryRemove(key, out _);
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
@@ -171,6 +181,7 @@ public sealed class ClusterReconciler
                 },
             };
             var clusterType = TypeOf(clusterApiVersion, "Cluster");
+            labelPatches[key] = plan.SelectorLabel;
             try
             {
                 await client.ApplyAsync(clusterType, patch, new ApplyOptions(options.FieldManager), ct).ConfigureAwait(false);
@@ -233,6 +244,8 @@ public sealed class ClusterReconciler
             return ReconcileResult.Ok("current");
         }
 
+        // Without an object of ours for this Cluster there is no earlier render whose extra parts could be left over.
+        var hadOwn = existing.Any(e => e.Live is not null && ClusterOwners(e.Live).Any(o => o.Uid == uid));
         var hashChanged = existing.Any(e => e.Live is not null
             && e.Live["metadata"]?["annotations"]?[ReconcilerOptions.InputHashAnnotation]?.GetValue<string>() is { } h && h != plan.InputHash);
 
@@ -246,7 +259,7 @@ public sealed class ClusterReconciler
         }
 
         unwritten[key] = (plan.InputHash, rendered);
-        var result = await WriteAsync(key, cluster, uid, plan, rendered, hashChanged, ct).ConfigureAwait(false);
+        var result = await WriteAsync(key, cluster, uid, plan, rendered, hashChanged, hadOwn, ct).ConfigureAwait(false);
         return result;
     }
 
@@ -275,6 +288,7 @@ public sealed class ClusterReconciler
             renderSlots.Release();
         }
 
+        metrics.RenderMade(outcome.Kind.ToString().ToLowerInvariant());
         if (outcome is AddonRenderOutcome.Failed failed)
         {
             metrics.RenderFinished("failed", stopwatch.Elapsed);
@@ -296,7 +310,7 @@ public sealed class ClusterReconciler
     }
 
     private async Task<ReconcileResult> WriteAsync(string key, JsonObject cluster, string uid, AddonPlan plan,
-        AddonRenderOutcome.Rendered rendered, bool hashChanged, CancellationToken ct)
+        AddonRenderOutcome.Rendered rendered, bool hashChanged, bool hadOwn, CancellationToken ct)
     {
 
         var ownerRef = new JsonObject
@@ -334,7 +348,10 @@ public sealed class ClusterReconciler
         unwritten.TryRemove(key, out _);
 
         // Parts of an earlier, larger render (e.g. <name>-cilium-3) that this one no longer lists.
-        await DeleteOwnedAsync(plan.Namespace, plan.ClusterName, uid, written, ct).ConfigureAwait(false);
+        if (hadOwn)
+        {
+            await DeleteOwnedAsync(plan.Namespace, plan.ClusterName, uid, written, ct).ConfigureAwait(false);
+        }
 
         // f. ApplyOnce never re-applies: tell the user their change will not reach a cluster that already got Cilium.
         if (hashChanged)
@@ -379,6 +396,7 @@ public sealed class ClusterReconciler
         var deleted = await DeleteOwnedAsync(ns, name, uid, keep: null, ct).ConfigureAwait(false);
         states.TryRemove(key, out _);
         unwritten.TryRemove(key, out _);
+        labelPatches.TryRemove(key, out _);
         if (deleted > 0)
         {
             logger.LogInformation("Deleted {Count} objects of {Cluster}: it is gone or no longer matches {Selector}", deleted, key, options.LabelSelector);
@@ -414,10 +432,18 @@ public sealed class ClusterReconciler
     private async Task<int> DeleteOwnedAsync(string ns, string clusterName, string? uid, IReadOnlySet<string>? keep, CancellationToken ct)
     {
         var count = 0;
+        // Only this Cluster's objects (every object of ours carries its cluster-name label), not the whole namespace's:
+        // with a thousand Clusters in a namespace, listing all ConfigMaps of ours would fetch a thousand renders.
+        var selector = $"{ReconcilerOptions.ManagedByLabel}={ReconcilerOptions.ManagedByValue}";
+        if (IsLabelValue(clusterName))
+        {
+            selector += $",{AddonKeys.ClusterNameLabel}={clusterName}";
+        }
+
         // The CRS first, so it never lists a ConfigMap that is already gone.
         foreach (var type in new[] { options.ClusterResourceSetType, ResourceType.ConfigMap, ResourceType.Secret })
         {
-            var list = await client.ListAllAsync(type, ns, new ListOptions(LabelSelector: $"{ReconcilerOptions.ManagedByLabel}={ReconcilerOptions.ManagedByValue}"), ct).ConfigureAwait(false);
+            var list = await client.ListAllAsync(type, ns, new ListOptions(LabelSelector: selector), ct).ConfigureAwait(false);
             foreach (var obj in list.Items)
             {
                 var objName = Meta(obj, "name") ?? "";
@@ -443,6 +469,11 @@ public sealed class ClusterReconciler
 
     private void PublishStates() =>
         metrics.SetClusterStates(states.Values.GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+
+    /// <summary>A valid label value: at most 63 characters, alphanumerics at both ends, '-', '_' and '.' between.</summary>
+    private static bool IsLabelValue(string value) =>
+        value.Length is > 0 and <= 63 && char.IsAsciiLetterOrDigit(value[0]) && char.IsAsciiLetterOrDigit(value[^1])
+        && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     private static bool IsManagedByUs(JsonObject obj) =>
         obj["metadata"]?["labels"]?[ReconcilerOptions.ManagedByLabel]?.GetValue<string>() == ReconcilerOptions.ManagedByValue;

@@ -1,12 +1,31 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Settings;
 
 namespace CapiCiliumAddon.Rendering.Addons;
 
-/// <summary>One object we create, as JSON (for server-side apply) and as deterministic YAML (for files).</summary>
-public sealed record AddonObject(string ApiVersion, string Kind, string Name, JsonObject Json, string Yaml);
+/// <summary>
+/// One object we create, as JSON (for server-side apply) and as deterministic YAML (for files). The YAML is written,
+/// and read back to verify it, on first use only: the controller applies the JSON and never needs it, which saves a
+/// serialisation and a parse of the whole render per Cluster. Do not mutate <see cref="Json"/>.
+/// </summary>
+public sealed class AddonObject(string apiVersion, string kind, string name, JsonObject json)
+{
+    private readonly Lazy<string> yaml = new(() => KubeYamlWriter.Write(json));
+
+    public string ApiVersion { get; } = apiVersion;
+
+    public string Kind { get; } = kind;
+
+    public string Name { get; } = name;
+
+    public JsonObject Json { get; } = json;
+
+    public string Yaml => yaml.Value;
+}
 
 /// <summary>
 /// The objects for one Cluster in apply order: ConfigMap part(s), then the Secret part(s) if the render had Secrets,
@@ -124,15 +143,15 @@ public static class AddonObjectsBuilder
 
         var objects = configMaps.Concat(secretParts).Select(p => p.Object).Append(crs)
             .Select(j => new AddonObject(
-                j["apiVersion"]!.GetValue<string>(), j["kind"]!.GetValue<string>(), j["metadata"]!["name"]!.GetValue<string>(),
-                j, KubeYamlWriter.Write(j)))
+                j["apiVersion"]!.GetValue<string>(), j["kind"]!.GetValue<string>(), j["metadata"]!["name"]!.GetValue<string>(), j))
             .ToList();
         return new AddonObjects(objects, problems);
     }
 
     private static bool IsSecret(RenderedObject o) => o.Kind == "Secret" && o.Group.Length == 0;
 
-    private static void ValidateIdentity(AddonIdentity identity, string subject, List<Problem> problems)
+    /// <summary>The rules our object names and labels must follow, for <paramref name="identity"/>; adds an error per broken rule.</summary>
+    internal static void ValidateIdentity(AddonIdentity identity, string subject, List<Problem> problems)
     {
         if (string.IsNullOrEmpty(identity.Namespace) || string.IsNullOrEmpty(identity.ClusterName))
         {
@@ -281,6 +300,46 @@ public static class AddonObjectsBuilder
         return parts;
     }
 
-    private static int Size(JsonObject o) =>
-        Math.Max(Encoding.UTF8.GetByteCount(KubeYamlWriter.WriteUnchecked(o)), Encoding.UTF8.GetByteCount(o.ToJsonString()));
+    /// <summary>The larger of the object's YAML and JSON sizes in UTF-8 bytes, counted without making either text.</summary>
+    private static int Size(JsonObject o)
+    {
+        var json = jsonCounter ??= new ByteCounter();
+        json.Reset();
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            // The same output as ToJsonString(): default options, default encoder.
+            o.WriteTo(writer);
+        }
+
+        return Math.Max(KubeYamlWriter.Utf8Length(o), json.Count);
+    }
+
+    [ThreadStatic]
+    private static ByteCounter? jsonCounter;
+
+    /// <summary>An <see cref="IBufferWriter{T}"/> that only counts what is written into one reused buffer.</summary>
+    private sealed class ByteCounter : IBufferWriter<byte>
+    {
+        private byte[] buffer = new byte[64 * 1024];
+
+        public int Count { get; private set; }
+
+        public void Reset() => Count = 0;
+
+        public void Advance(int count) => Count += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Buffer(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Buffer(sizeHint);
+
+        private byte[] Buffer(int sizeHint)
+        {
+            if (sizeHint > buffer.Length)
+            {
+                buffer = new byte[Math.Max(sizeHint, buffer.Length * 2)];
+            }
+
+            return buffer;
+        }
+    }
 }

@@ -27,6 +27,10 @@ public static partial class KubeYamlWriter
         "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
     };
 
+    /// <summary>True for the words a YAML reader would take for a boolean or null, which are therefore always quoted.</summary>
+    /// <summary>True when a string scalar is written plain (unquoted): the one rule, shared with stamping.</summary>
+    internal static bool IsPlain(string s) => PlainSafe().IsMatch(s) && !Reserved.Contains(s);
+
     public static string Write(JsonObject obj)
     {
         var text = WriteUnchecked(obj);
@@ -61,6 +65,25 @@ public static partial class KubeYamlWriter
     }
 
     private static IEnumerable<KeyValuePair<string, JsonNode?>> Sorted(JsonObject obj) => obj.OrderBy(kv => kv.Key, StringComparer.Ordinal);
+
+    [ThreadStatic]
+    private static StringBuilder? sizingBuffer;
+
+    /// <summary>The UTF-8 length of <see cref="Write"/>'s text, without making the text (a buffer is reused per thread).</summary>
+    internal static int Utf8Length(JsonObject obj)
+    {
+        var sb = sizingBuffer ??= new StringBuilder(128 * 1024);
+        sb.Clear();
+        WriteEntries(sb, OrderTopLevel(obj), 0, null, path: "");
+        var length = 0;
+        foreach (var chunk in sb.GetChunks())
+        {
+            length += Encoding.UTF8.GetByteCount(chunk.Span);
+        }
+
+        sb.Clear();
+        return length;
+    }
 
     /// <summary>Several objects as one multi-document stream, each preceded by a <c>---</c> line.</summary>
     public static string WriteAll(IEnumerable<JsonObject> objects)
@@ -168,18 +191,16 @@ public static partial class KubeYamlWriter
     {
         var trailing = value.Length - value.TrimEnd('\n').Length;
         var chomp = trailing switch { 0 => "-", 1 => "", _ => "+" };
-        var body = trailing == 0 ? value : value[..^1];
-        var lines = body.Split('\n');
-        var firstContent = lines.FirstOrDefault(l => l.Length > 0) ?? "";
+        var body = (trailing == 0 ? value : value[..^1]).AsSpan();
         // With a leading space (or leading empty lines) the reader cannot detect the indentation; say it explicitly.
-        var indicator = firstContent.StartsWith(' ') || lines[0].Length == 0 ? "2" : "";
+        var indicator = body[0] is ' ' or '\n' ? "2" : "";
         sb.Append(" |").Append(indicator).Append(chomp).Append('\n');
-        var pad = new string(' ', keyIndent + 2);
-        foreach (var line in lines)
+        // Line by line over the value itself: a render is thousands of lines, which Split would copy one by one.
+        foreach (var line in body.EnumerateLines())
         {
             if (line.Length > 0)
             {
-                sb.Append(pad).Append(line);
+                sb.Append(' ', keyIndent + 2).Append(line);
             }
 
             sb.Append('\n');
@@ -203,7 +224,7 @@ public static partial class KubeYamlWriter
         }
 
         // A content line starting with a tab right after the indentation is fine in YAML, but keep it simple and safe.
-        return !s.Split('\n').Any(l => l.StartsWith('\t'));
+        return s[0] != '\t' && !s.Contains("\n\t", StringComparison.Ordinal);
     }
 
     private static string ValueText(JsonNode? node)
@@ -227,7 +248,7 @@ public static partial class KubeYamlWriter
 
     private static string Scalar(string s)
     {
-        if (PlainSafe().IsMatch(s) && !Reserved.Contains(s))
+        if (IsPlain(s))
         {
             return s;
         }

@@ -88,18 +88,45 @@ public sealed class RenderedManifest
     /// <summary>Normalises one object's text: LF endings, no leading or trailing blank lines, exactly one final newline.</summary>
     public static string NormaliseText(string text)
     {
-        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').ToList();
-        while (lines.Count > 0 && lines[^1].Trim().Length == 0)
+        var lf = text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        var span = lf.AsSpan();
+        var start = 0;
+        while (start < span.Length)
         {
-            lines.RemoveAt(lines.Count - 1);
+            var end = LineEnd(span, start);
+            if (!span[start..end].IsWhiteSpace())
+            {
+                break;
+            }
+
+            start = end + 1;
         }
 
-        while (lines.Count > 0 && lines[0].Trim().Length == 0)
+        if (start >= span.Length)
         {
-            lines.RemoveAt(0);
+            return "\n";
         }
 
-        return string.Join('\n', lines) + "\n";
+        // The last line that is not blank ends at `stop`.
+        var stop = span.Length;
+        while (stop > start)
+        {
+            var lineStart = span[..stop].LastIndexOf('\n') + 1;
+            if (!span[lineStart..stop].IsWhiteSpace())
+            {
+                break;
+            }
+
+            stop = lineStart - 1;
+        }
+
+        return string.Concat(span[start..stop], "\n");
+    }
+
+    private static int LineEnd(ReadOnlySpan<char> text, int start)
+    {
+        var newline = text[start..].IndexOf('\n');
+        return newline < 0 ? text.Length : start + newline;
     }
 
     /// <param name="cliStdout">The CLI's stdout, decoded as UTF-8 (invalid bytes become U+FFFD and are reported).</param>
@@ -114,26 +141,27 @@ public sealed class RenderedManifest
         }
 
         var text = cliStdout.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
-        var allLines = text.Split('\n');
+        // The text is walked line by line in place: a render has thousands of lines, not worth a string each.
+        var lineCount = text.AsSpan().Count('\n') + 1;
 
-        var bad = Array.FindIndex(allLines, l => l.Contains('\uFFFD'));
+        var bad = text.IndexOf('\uFFFD', StringComparison.Ordinal);
         if (bad >= 0)
         {
-            problems.Add(Problem.Error(subject, $"stdout line {bad + 1}",
+            problems.Add(Problem.Error(subject, $"stdout line {text.AsSpan(0, bad).Count('\n') + 1}",
                 "The output is not valid UTF-8 (it contains replacement characters); it may be corrupted or truncated.",
                 "Re-run the render; check the CLI binary and the chart directory."));
         }
 
         if (!text.EndsWith('\n'))
         {
-            problems.Add(Problem.Error(subject, $"stdout line {allLines.Length}",
+            problems.Add(Problem.Error(subject, $"stdout line {lineCount}",
                 "The output does not end with a newline: it looks truncated (the CLI always ends its manifest with blank lines).",
                 "Re-run the render; check that the CLI was not killed (memory or time limit)."));
         }
 
         else if (!text.EndsWith("\n\n", StringComparison.Ordinal))
         {
-            problems.Add(Problem.Warning(subject, $"stdout line {allLines.Length - 1}",
+            problems.Add(Problem.Warning(subject, $"stdout line {lineCount - 1}",
                 "The output does not end with the blank line the CLI always prints; it may have been cut at a line boundary.",
                 "Compare the object count with a known-good render of the same chart version."));
         }
@@ -141,39 +169,51 @@ public sealed class RenderedManifest
         var objects = new List<RenderedObject>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var docNumber = 0;
-        var start = 0;
-        for (var i = 0; i <= allLines.Length; i++)
+        var chunkStart = 0;
+        var chunkFirstLine = 1;
+        var line = 1;
+        for (var position = 0; ; line++)
         {
-            if (i < allLines.Length && allLines[i] != "---")
+            var end = LineEnd(text, position);
+            var last = end == text.Length;
+            var separator = text.AsSpan(position, end - position).SequenceEqual("---");
+            if (!separator && !last)
             {
+                position = end + 1;
                 continue;
             }
 
-            var chunk = allLines[start..i];
-            var firstLine = start + 1;
-            start = i + 1;
-            if (chunk.All(l => l.Trim().Length == 0 || l.TrimStart().StartsWith('#')))
+            // The document between separator lines: up to the newline before this separator, or to the end.
+            var chunk = separator ? text.AsSpan(chunkStart, Math.Max(0, position - 1 - chunkStart)) : text.AsSpan(chunkStart);
+            var firstLine = chunkFirstLine;
+            chunkStart = end + 1;
+            chunkFirstLine = line + 1;
+            if (!OnlyBlankOrComments(chunk))
             {
-                continue; // the empty first document, or a template that rendered to nothing
+                docNumber++;
+                var obj = ParseDocument(chunk.ToString(), firstLine, docNumber, subject, problems);
+                if (obj is not null)
+                {
+                    if (seen.TryGetValue(obj.Identity, out var previous))
+                    {
+                        problems.Add(Problem.Error(obj.Subject, "metadata.name",
+                            $"Duplicate object: documents {previous} and {docNumber} ({obj.ApiVersion} {obj.Subject}) have the same identity; one would silently replace the other.",
+                            "Remove the duplicate from extra manifests or values."));
+                    }
+                    else
+                    {
+                        seen[obj.Identity] = docNumber;
+                        objects.Add(obj);
+                    }
+                }
             }
 
-            docNumber++;
-            var obj = ParseDocument(chunk, firstLine, docNumber, subject, problems);
-            if (obj is null)
+            if (last)
             {
-                continue;
+                break;
             }
 
-            if (seen.TryGetValue(obj.Identity, out var previous))
-            {
-                problems.Add(Problem.Error(obj.Subject, "metadata.name",
-                    $"Duplicate object: documents {previous} and {docNumber} ({obj.ApiVersion} {obj.Subject}) have the same identity; one would silently replace the other.",
-                    "Remove the duplicate from extra manifests or values."));
-                continue;
-            }
-
-            seen[obj.Identity] = docNumber;
-            objects.Add(obj);
+            position = end + 1;
         }
 
         if (objects.Count == 0 && !problems.Any(p => p.Severity == ProblemSeverity.Error))
@@ -188,9 +228,23 @@ public sealed class RenderedManifest
         ManifestParseResult Fail(Problem p) => new(null, [p]);
     }
 
-    private static RenderedObject? ParseDocument(string[] chunk, int firstLine, int docNumber, string subject, List<Problem> problems)
+    /// <summary>True when every line is blank or a comment: the empty first document, or a template that rendered to nothing.</summary>
+    private static bool OnlyBlankOrComments(ReadOnlySpan<char> chunk)
     {
-        var body = string.Join('\n', chunk);
+        foreach (var line in chunk.Split('\n'))
+        {
+            var trimmed = chunk[line].TrimStart();
+            if (trimmed.Length > 0 && !chunk[line].IsWhiteSpace() && trimmed[0] != '#')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static RenderedObject? ParseDocument(string body, int firstLine, int docNumber, string subject, List<Problem> problems)
+    {
         var where = $"document {docNumber} (line {firstLine})";
         var stream = new YamlStream();
         try

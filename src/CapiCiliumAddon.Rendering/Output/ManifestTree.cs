@@ -41,20 +41,23 @@ public static class ManifestTree
         if (objects.HelmValues is { } values)
         {
             // Not a Kubernetes object, so not in the kustomization: the values a Helm-based day-2 owner must use.
-            files.Add(new(HelmValuesFile.FileName, Header + ValuesHeader + values.Text));
+            files.Add(new(HelmValuesFile.FileName, ValuesFileContent(values)));
         }
 
         return files;
     }
 
+    /// <summary>The text of <see cref="HelmValuesFile.FileName"/> in a Cluster's folder.</summary>
+    public static string ValuesFileContent(HelmValuesFile values) => Header + ValuesHeader + values.Text;
+
     /// <summary>
     /// Writes one Cluster's files atomically and removes files an earlier render wrote that this one no longer
     /// produces (e.g. a ConfigMap part). Only files carrying our header are ever removed. Returns the paths written.
     /// </summary>
-    public static IReadOnlyList<string> WriteCluster(string root, ClusterFacts cluster, AddonObjects objects)
+    /// <param name="files">The Cluster's files as <see cref="Files"/> makes them (or stamps them).</param>
+    public static IReadOnlyList<string> WriteCluster(string root, ClusterFacts cluster, IReadOnlyList<KeyValuePair<string, string>> files)
     {
         var directory = ClusterDirectory(root, cluster);
-        var files = Files(objects);
         var written = new List<string>();
         foreach (var (name, content) in files)
         {

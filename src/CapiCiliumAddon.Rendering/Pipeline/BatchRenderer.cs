@@ -11,22 +11,30 @@ public interface IRenderProgress
 }
 
 /// <summary>
-/// Renders many plans with bounded parallelism (a render holds ~125 MB while it runs) and returns the results in
-/// the input order, whatever order they finished in, so reports and written files do not depend on timing.
-/// With <paramref name="stamping"/>, Clusters that share everything but their facts are rendered once and stamped
-/// (see <see cref="StampingRenderer"/>); the results are the same, in the same order.
+/// Receives one Cluster's result, with its output, as soon as the Cluster is finished: writes its files, compares them
+/// with a committed tree, and so on. Called concurrently for different Clusters, never twice for one.
+/// </summary>
+public delegate ValueTask ClusterResultHandler(ClusterResult result, CancellationToken cancellationToken);
+
+/// <summary>
+/// Renders many plans with bounded parallelism (a render holds ~125 MB while it runs). Each finished Cluster goes to
+/// the handler at once and only its summary (<see cref="ClusterResult.Released"/>) is kept, so memory does not grow
+/// with the output of a thousand Clusters; the summaries come back in the input order, whatever order the Clusters
+/// finished in, so reports do not depend on timing. With <paramref name="stamping"/>, Clusters that share everything
+/// but their facts are rendered once and stamped (see <see cref="StampingRenderer"/>), with the same outputs.
 /// </summary>
 public sealed class BatchRenderer(AddonRenderPipeline pipeline, int parallelism, StampingRenderer? stamping = null)
 {
-    public async Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, IRenderProgress? progress, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClusterResult>> RenderAsync(IReadOnlyList<RenderPlan> plans, ClusterResultHandler handler,
+        IRenderProgress? progress, CancellationToken cancellationToken)
     {
+        var delivery = new ResultDelivery(plans.Count, handler, progress);
         if (stamping is not null)
         {
-            return await stamping.RenderAsync(plans, progress, cancellationToken).ConfigureAwait(false);
+            await stamping.RenderAsync(plans, delivery, cancellationToken).ConfigureAwait(false);
+            return delivery.Summaries;
         }
 
-        var results = new ClusterResult[plans.Count];
-        var completed = 0;
         await Parallel.ForEachAsync(
             Enumerable.Range(0, plans.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken },
@@ -34,9 +42,26 @@ public sealed class BatchRenderer(AddonRenderPipeline pipeline, int parallelism,
             {
                 var stopwatch = Stopwatch.StartNew();
                 var result = await pipeline.RenderAsync(plans[index], token).ConfigureAwait(false);
-                results[index] = result with { Duration = stopwatch.Elapsed };
-                progress?.Completed(results[index], Interlocked.Increment(ref completed), plans.Count);
+                await delivery.DeliverAsync(index, result, stopwatch.Elapsed, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
-        return results;
+        return delivery.Summaries;
+    }
+}
+
+/// <summary>Hands each result to the handler and progress, and keeps its summary at its input position.</summary>
+internal sealed class ResultDelivery(int count, ClusterResultHandler handler, IRenderProgress? progress)
+{
+    private readonly ClusterResult[] summaries = new ClusterResult[count];
+    private int completed;
+
+    public IReadOnlyList<ClusterResult> Summaries => summaries;
+
+    public async ValueTask DeliverAsync(int index, ClusterResult result, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        // Files derived from the objects are made once here, not again by every reader in the handler.
+        var timed = result with { Duration = elapsed, Files = result.Files };
+        await handler(timed, cancellationToken).ConfigureAwait(false);
+        summaries[index] = timed.Released();
+        progress?.Completed(summaries[index], Interlocked.Increment(ref completed), count);
     }
 }

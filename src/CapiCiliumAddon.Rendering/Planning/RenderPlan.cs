@@ -43,12 +43,32 @@ public sealed record RenderPlan(
         {
             var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
             {
+                [AddonKeys.InputHashAnnotation] = InputHash,
+                [AddonKeys.HelmValuesHashAnnotation] = HelmValuesFile.Hash,
+            };
+            foreach (var (key, value) in GroupAnnotations)
+            {
+                annotations.Add(key, value);
+            }
+
+            return annotations;
+        }
+    }
+
+    /// <summary>
+    /// The output annotations every Cluster rendered with the same version, CLI, tool and release shares: all but the
+    /// hashes of the Cluster's own inputs and values. Stamping compares these and fills the hashes per Cluster.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> GroupAnnotations
+    {
+        get
+        {
+            var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
                 [AddonKeys.CiliumVersionAnnotation] = Version.ToString(),
                 [AddonKeys.ChartVersionAnnotation] = ChartVersion.ToString(),
                 [AddonKeys.CiliumCliVersionAnnotation] = CliVersion,
                 [AddonKeys.ToolVersionAnnotation] = ToolVersion,
-                [AddonKeys.InputHashAnnotation] = InputHash,
-                [AddonKeys.HelmValuesHashAnnotation] = HelmValuesFile.Hash,
             };
             if (HelmRelease is not null)
             {

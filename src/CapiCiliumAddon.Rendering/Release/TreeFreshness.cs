@@ -63,10 +63,17 @@ public static class TreeFreshness
     /// <param name="expected">Every Cluster this run rendered, with its files.</param>
     /// <param name="knownUnrendered">Keys (namespace/name) of Clusters in the inputs that this run could not render
     /// (invalid, not ready, failed): their folders are neither checked nor orphaned; the caller reports them.</param>
-    public static FreshnessReport Check(string root, IReadOnlyList<ExpectedCluster> expected, IReadOnlySet<string> knownUnrendered)
+    public static FreshnessReport Check(string root, IReadOnlyList<ExpectedCluster> expected, IReadOnlySet<string> knownUnrendered) =>
+        Complete(root, expected.Select(c => CheckCluster(root, c)).ToList(), knownUnrendered);
+
+    /// <summary>
+    /// The report over Clusters already checked one by one with <see cref="CheckCluster"/> (as each finished rendering),
+    /// plus the folders none of them, nor <paramref name="knownUnrendered"/>, accounts for.
+    /// </summary>
+    public static FreshnessReport Complete(string root, IReadOnlyList<ClusterFreshness> checkedClusters, IReadOnlySet<string> knownUnrendered)
     {
-        var clusters = expected.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => CheckCluster(root, c)).ToList();
-        var accounted = expected.Select(c => c.Key).Concat(knownUnrendered).ToHashSet(StringComparer.Ordinal);
+        var clusters = checkedClusters.OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
+        var accounted = checkedClusters.Select(c => c.Key).Concat(knownUnrendered).ToHashSet(StringComparer.Ordinal);
         var orphaned = new List<ClusterFreshness>();
         foreach (var folder in ClusterFolders(root))
         {
@@ -95,7 +102,8 @@ public static class TreeFreshness
         return Directory.Exists(folder) ? VisibleFiles(folder).Where(ManifestTree.IsGenerated).ToList() : [];
     }
 
-    private static ClusterFreshness CheckCluster(string root, ExpectedCluster cluster)
+    /// <summary>Compares one Cluster's folder with the files this run renders for it; reads the tree only.</summary>
+    public static ClusterFreshness CheckCluster(string root, ExpectedCluster cluster)
     {
         var folder = Path.Combine(root, cluster.Namespace, cluster.Name);
         var findings = new List<FileFinding>();

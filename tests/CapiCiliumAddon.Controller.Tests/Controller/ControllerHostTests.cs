@@ -153,6 +153,7 @@ public sealed class ControllerHostTests
         Assert.That(samples["capi_cilium_reconciles_total{result=\"applied\"}"], Is.EqualTo(1));
         Assert.That(samples["capi_cilium_reconciles_total{result=\"waiting\"}"], Is.EqualTo(1));
         Assert.That(samples["capi_cilium_renders_total{result=\"success\"}"], Is.EqualTo(1));
+        Assert.That(samples["capi_cilium_renders_by_kind_total{kind=\"direct\"}"], Is.EqualTo(1));
         Assert.That(samples["capi_cilium_render_duration_seconds_bucket{le=\"+Inf\"}"], Is.EqualTo(1));
         Assert.That(samples["capi_cilium_render_duration_seconds_bucket{le=\"60\"}"], Is.EqualTo(1));
         Assert.That(samples["capi_cilium_render_duration_seconds_count"], Is.EqualTo(1));

@@ -48,6 +48,8 @@ public sealed partial class ControllerEndToEndTests
             Assert.That(await first.RendersAsync(), Is.EqualTo(2), "capi_cilium_renders_total");
             if (rendering.IsFake)
             {
+                // The two Clusters share version and values: the first is rendered directly and once more with
+                // placeholder facts, the second is stamped from that verified template.
                 Assert.That(rendering.FakeInstallRuns, Is.EqualTo(2), "`cilium install --dry-run` runs recorded by the fake CLI");
             }
         }

@@ -10,6 +10,7 @@ using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Pipeline;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
 using CapiCiliumAddon.Testing;
@@ -343,9 +344,12 @@ internal sealed class EndToEndRendering : IDisposable
         return new EndToEndRendering(temp, runner, context, record);
     }
 
-    /// <summary>A fresh renderer (what one controller process would build), counted.</summary>
-    public CountingRenderer NewRenderer() =>
-        new(new CoreClusterAddonRenderer(new RenderPlanner(context), new AddonRenderPipeline(runner)));
+    /// <summary>A fresh renderer (what one controller process would build: stamping on, as by default), counted.</summary>
+    public CountingRenderer NewRenderer()
+    {
+        var pipeline = new AddonRenderPipeline(runner);
+        return new(new CoreClusterAddonRenderer(new RenderPlanner(context), pipeline, new StampTemplateCache(runner, pipeline)));
+    }
 
     /// <summary>`cilium install` runs the fake recorded so far (0 with the real CLI: use the metrics there).</summary>
     public int FakeInstallRuns => RecordDirectory is null

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Rendering;
+using CapiCiliumAddon.Rendering.Pipeline;
 
 namespace CapiCiliumAddon.Controller.Tests.EndToEnd;
 
@@ -32,6 +33,7 @@ public sealed class EndToEndWiringTests
         using var rendering = await EndToEndRendering.CreateAsync();
         var renderer = rendering.NewRenderer();
         var empty = new Dictionary<string, IReadOnlyDictionary<string, string>>();
+        var kinds = new List<RenderKind>();
 
         var pending = AsServed(EndToEndEnvironment.ClusterObject(ResourceType.Cluster, "capi-cilium-e2e-wiring", "e2e-pending", host: null));
         Assert.That(renderer.Plan(pending, empty), Is.InstanceOf<AddonPlanOutcome.NotReady>(), "a Cluster without endpoint waits");
@@ -48,6 +50,7 @@ public sealed class EndToEndWiringTests
 
             var outcome = await renderer.RenderAsync(ready, EndToEndEnvironment.Timeout(60));
             Assert.That(outcome, Is.InstanceOf<AddonRenderOutcome.Rendered>(), $"{name}: {outcome}");
+            kinds.Add(outcome.Kind);
             var objects = ((AddonRenderOutcome.Rendered)outcome).Objects;
             var crs = objects.Single(o => (string?)o["kind"] == "ClusterResourceSet");
             Assert.That((string?)crs["metadata"]!["name"], Is.EqualTo(ControllerEndToEndTests.ObjectName(name)));
@@ -65,9 +68,12 @@ public sealed class EndToEndWiringTests
         }
 
         Assert.That(renderer.Renders, Is.EqualTo(EndToEndClusters.Length));
+        await TestContext.Progress.WriteLineAsync($"e2e wiring: renders by kind: {string.Join(", ", kinds)}");
         if (rendering.IsFake)
         {
-            Assert.That(rendering.FakeInstallRuns, Is.EqualTo(EndToEndClusters.Length), "renders counted from the fake CLI's invocation records");
+            // One group: the first Cluster rendered directly and once with placeholder facts, every other one stamped.
+            Assert.That(rendering.FakeInstallRuns, Is.EqualTo(2), "renders counted from the fake CLI's invocation records");
+            Assert.That(kinds, Is.EqualTo(new[] { RenderKind.Direct }.Concat(Enumerable.Repeat(RenderKind.Stamped, EndToEndClusters.Length - 1))));
         }
     }
 }

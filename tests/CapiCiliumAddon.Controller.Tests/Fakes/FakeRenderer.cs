@@ -106,7 +106,7 @@ public sealed class FakeRenderer : IClusterAddonRenderer
     {
         ["name"] = name,
         ["namespace"] = plan.Namespace,
-        ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "capi-cilium-addon" },
+        ["labels"] = new JsonObject { ["addon.capi-cilium.io/cluster-name"] = plan.ClusterName, ["app.kubernetes.io/managed-by"] = "capi-cilium-addon" },
         ["annotations"] = new JsonObject { ["addon.capi-cilium.io/input-hash"] = plan.InputHash },
     };
 }

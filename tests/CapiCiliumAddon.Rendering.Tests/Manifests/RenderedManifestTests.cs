@@ -7,6 +7,7 @@ public class RenderedManifestTests
 {
     [TestCase("baremetal-native-bgp-1.17", 27)]
     [TestCase("baremetal-native-bgp-1.18", 27)]
+    [TestCase("baremetal-native-bgp-1.19", 30)]
     [TestCase("baremetal-native-bgp-1.20", 30)]
     [TestCase("minimal-1.18", 23)]
     [TestCase("default-hubble-1.18", 25)]

@@ -1,19 +1,19 @@
-using System.Globalization;
+using System.Text.RegularExpressions;
+using CapiCiliumAddon.Rendering.Addons;
 using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.CiliumCli;
-using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Pipeline;
 using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
-using CapiCiliumAddon.Rendering.Tests.Clusters;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Rendering.Tests.Stamping;
 
 /// <summary>
-/// Render once, stamp many, against the fake CLI (which substitutes facts into recordings as the 1.17/1.18 charts do).
-/// Every test compares with plain direct renders: stamping must never change a byte.
+/// Render once, stamp many, against the fake CLI (which substitutes facts into the real recordings of charts 1.17 to
+/// 1.20 where the chart puts them, and names the 1.19+ certificate Job after its spec as the chart does).
+/// Every test compares with plain direct renders: stamping must never change a byte of what is written.
 /// </summary>
 public class StampingRendererTests
 {
@@ -34,7 +34,9 @@ public class StampingRendererTests
 
     [TestCase("1.17.18")]
     [TestCase("1.18.12")]
-    public async Task AGroupRendersByteIdenticalWithTwoCliRuns(string version)
+    [TestCase("1.19.6")]
+    [TestCase("1.20.0")]
+    public async Task EveryRecordedChartStampsAGroupAsFinishedFilesByteIdenticalFromTwoCliRuns(string version)
     {
         var plans = Enumerable.Range(0, 6).Select(i => Plan(i, version)).ToList();
 
@@ -44,9 +46,35 @@ public class StampingRendererTests
         AssertSameOutputs(direct, stamped);
         Assert.That(directRuns, Is.EqualTo(plans.Count));
         Assert.That(stampedRuns, Is.EqualTo(2), "one template render and one direct sample render");
-        Assert.That(report!.Stamped, Is.EqualTo(plans.Count - 1));
+        Assert.That((report!.Stamped, report.StampedFiles), Is.EqualTo((plans.Count - 1, plans.Count - 1)), string.Join("\n", report.Rebuilt));
         Assert.That(report.Fallbacks, Is.Empty);
-        Assert.That(stamped.SelectMany(r => r.Problems), Is.Empty, "nothing to report");
+        Assert.That(stamped.Select(r => r.Summary.Kind), Is.EqualTo(new[] { RenderKind.Direct }.Concat(Enumerable.Repeat(RenderKind.Stamped, plans.Count - 1))));
+        Assert.That(stamped.SelectMany(r => r.Summary.Problems), Is.Empty, "nothing to report");
+    }
+
+    [Test]
+    public async Task The119And120JobNamesAreDerivedForEachCluster()
+    {
+        var plans = Enumerable.Range(0, 3).Select(i => Plan(i, "1.19.6")).ToList();
+
+        var (stamped, _, _) = await Render(plans, stamp: true);
+
+        var jobNames = stamped.Select(r => Regex.Match(r.Files!.Single(f => f.Key.StartsWith("configmap-", StringComparison.Ordinal)).Value,
+            "  name: (hubble-generate-certs-[0-9a-f]{10})\n").Groups[1].Value).ToList();
+        Assert.That(jobNames, Is.Unique, "cluster.name is in the Job's spec, so each Cluster's Job has a name of its own");
+        Assert.That(jobNames, Has.None.EqualTo("hubble-generate-certs-d23753c582"), "none keeps the recorded name (cluster.name `default`)");
+    }
+
+    [Test]
+    public async Task TheBatchKeepsOnlySummariesAfterHandingEachClusterOver()
+    {
+        var plans = Enumerable.Range(0, 4).Select(i => Plan(i, "1.18.12")).ToList();
+
+        var (stamped, _, _) = await Render(plans, stamp: true);
+
+        Assert.That(stamped.Select(r => r.Summary.Key), Is.EqualTo(plans.Select(p => p.Cluster.Key)), "input order, whatever the finishing order");
+        Assert.That(stamped.Select(r => (r.Summary.Objects, r.Summary.Files)), Is.All.EqualTo(((AddonObjects?)null, (IReadOnlyList<KeyValuePair<string, string>>?)null)));
+        Assert.That(stamped.Select(r => r.Files), Is.All.Not.Null, "the handler saw every Cluster's files once");
     }
 
     [TestCase("cilium")]
@@ -60,12 +88,12 @@ public class StampingRendererTests
 
         AssertSameOutputs(direct, stamped);
         Assert.That((runs, report!.Stamped), Is.EqualTo((2, 3)));
-        foreach (var result in stamped)
+        foreach (var (result, plan) in stamped.Zip(plans))
         {
-            var files = ManifestTree.Files(result.Objects!).ToDictionary(f => f.Key, f => f.Value);
-            var configMap = files[$"configmap-{result.Plan!.Cluster.Name}-cilium.yaml"];
+            var files = result.Files!.ToDictionary(f => f.Key, f => f.Value);
+            var configMap = files[$"configmap-{plan.Cluster.Name}-cilium.yaml"];
             Assert.That(configMap.Split($"meta.helm.sh/release-name: \"{release}\"").Length - 1, Is.EqualTo(27), "every chart object of the 1.18 render; not the bootstrap Job");
-            Assert.That(files[HelmValuesFile.FileName], Does.Contain($"  name: {result.Plan.Cluster.Name}\n"), "each Cluster's own values file");
+            Assert.That(files[HelmValuesFile.FileName], Does.Contain($"  name: {plan.Cluster.Name}\n"), "each Cluster's own values file");
         }
     }
 
@@ -105,7 +133,49 @@ public class StampingRendererTests
 
         AssertSameOutputs(direct, stamped);
         Assert.That(runs, Is.EqualTo(6));
-        Assert.That((report!.Groups, report.StampedGroups, report.Stamped), Is.EqualTo((3, 3, 6)));
+        Assert.That((report!.Groups, report.StampedGroups, report.Stamped, report.StampedFiles), Is.EqualTo((3, 3, 6, 6)),
+            "hosts sit only inside the chart objects and the values file, where their shape does not change how they are written: " + string.Join("; ", report.Rebuilt));
+    }
+
+    [Test]
+    public async Task NamesYamlWouldQuoteDifferentlyAreRebuiltNotStampedAsFiles()
+    {
+        // A name starting with a digit is quoted in our labels and names where the placeholder is not; a namespace too.
+        var plans = new[]
+        {
+            Plan(0, "1.18.12"), Plan(1, "1.18.12"), Plan(2, "1.18.12", name: "7-edge"), Plan(3, "1.18.12", @namespace: "0-fleet"),
+            Plan(4, "1.18.12", @namespace: "fleet-b"),
+        };
+
+        var (direct, _, _) = await Render(plans, stamp: false);
+        var (stamped, runs, report) = await Render(plans, stamp: true);
+
+        AssertSameOutputs(direct, stamped);
+        Assert.That(runs, Is.EqualTo(2));
+        Assert.That((report!.Stamped, report.StampedFiles), Is.EqualTo((4, 2)));
+        Assert.That(report.Rebuilt, Is.EqualTo(new[]
+        {
+            "0-fleet/capi-3: namespace '0-fleet' would be quoted differently from its placeholder 'stamp-namespace-h4k8m2w6'",
+            "metal3/7-edge: cluster name '7-edge' would be quoted differently from its placeholder 'stamp-cluster-p3t7v1x5'",
+        }));
+    }
+
+    [TestCase(40_000, "is split into several ConfigMap or Secret parts")]
+    [TestCase(200_000, "too close to the limit of 200000 to skip the splitting")]
+    public async Task RendersNearThePartLimitAreRebuiltAndSplitLikeDirectOnes(int maxConfigMapBytes, string why)
+    {
+        var limits = new AddonLimits(maxConfigMapBytes);
+        var plans = Enumerable.Range(0, 3).Select(i => Plan(i, "1.18.12")).ToList();
+
+        var (direct, _, _) = await Render(plans, stamp: false, limits: limits);
+        var (stamped, runs, report) = await Render(plans, stamp: true, limits: limits);
+
+        AssertSameOutputs(direct, stamped);
+        Assert.That(runs, Is.EqualTo(2));
+        Assert.That((report!.Stamped, report.StampedFiles), Is.EqualTo((2, 0)));
+        Assert.That(report.Rebuilt, Has.All.Contain(why));
+        var configMapParts = direct[0].Files!.Count(f => f.Key.StartsWith("configmap-", StringComparison.Ordinal));
+        Assert.That(configMapParts, maxConfigMapBytes < 100_000 ? Is.GreaterThan(1) : Is.EqualTo(1));
     }
 
     [Test]
@@ -138,21 +208,22 @@ public class StampingRendererTests
     [Test]
     public async Task AJobNameThatIsNotTheHashOfItsSpecIsNotStamped()
     {
-        // 1.20 names the certificate Job hubble-generate-certs-<sha256 of its spec>, and the spec holds cluster.name.
-        // Stamping re-derives that name (StampTemplateTests check it on the real recording); the fake keeps the
-        // recorded name whatever the cluster.name, as the real chart would not: the template's own check refuses it.
+        // 1.19+ names the certificate Job hubble-generate-certs-<sha256 of its spec>, and the spec holds cluster.name.
+        // A template whose Job name is not that hash could not be re-derived per Cluster: the group renders directly.
+        var cli = PerturbingWrapper("template", "s/^  name: hubble-generate-certs-[0-9a-f]\\{10\\}$/  name: hubble-generate-certs-0123456789/");
         var plans = Enumerable.Range(0, 4).Select(i => Plan(i, "1.20.0")).ToList();
 
-        var (direct, _, _) = await Render(plans, stamp: false);
-        var (stamped, runs, report) = await Render(plans, stamp: true);
+        var (direct, _, _) = await Render(plans, stamp: false, cli: cli);
+        var (stamped, runs, report) = await Render(plans, stamp: true, cli: cli);
 
         AssertSameOutputs(direct, stamped, ignoreStampingWarnings: true);
         Assert.That(runs, Is.EqualTo(1 + plans.Count), "the template, then every Cluster directly");
-        Assert.That(report!.Fallbacks.Single(), Does.Contain("cluster.name is part of Job hubble-generate-certs-db903e35d6")
+        Assert.That(report!.Fallbacks.Single(), Does.Contain("cluster.name is part of Job hubble-generate-certs-0123456789")
             .And.Contain("not the sha256 of its spec"));
-        var warning = stamped[0].Problems.Single();
+        var warning = stamped[0].Summary.Problems.Single();
         Assert.That((warning.Severity, warning.Subject, warning.Field), Is.EqualTo((ProblemSeverity.Warning, "metal3/capi-0", "stamping")));
-        Assert.That(stamped.Skip(1).SelectMany(r => r.Problems), Is.Empty, "reported once, on the group's first Cluster");
+        Assert.That(stamped.Skip(1).SelectMany(r => r.Summary.Problems), Is.Empty, "reported once, on the group's first Cluster");
+        Assert.That(stamped.Select(r => r.Summary.Kind), Is.EqualTo(new[] { RenderKind.Direct, RenderKind.Fallback, RenderKind.Fallback, RenderKind.Fallback }));
     }
 
     [Test]
@@ -262,30 +333,31 @@ public class StampingRendererTests
                 Assert.That(text, Does.Not.Contain(StampableFacts.Stem(shape)), file);
             }
 
-            Assert.That(System.Text.RegularExpressions.Regex.IsMatch(text, "(?<![0-9A-Za-z])54839(?![0-9A-Za-z])"), Is.False, file);
+            Assert.That(Regex.IsMatch(text, "(?<![0-9A-Za-z])54839(?![0-9A-Za-z])"), Is.False, file);
+            foreach (var placeholder in new[] { FinishedStamp.PlaceholderNamespace, FinishedStamp.PlaceholderClusterName, FinishedStamp.PlaceholderSelectorValue, FinishedStamp.PlaceholderInputHash })
+            {
+                Assert.That(text, Does.Not.Contain(placeholder), file);
+            }
         }
     }
 
-    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null, string releaseName = HelmReleaseIdentity.DefaultName)
-    {
-        var yaml = ClusterReaderTests.ClusterYaml(
-            endpoint: string.Create(CultureInfo.InvariantCulture, $"host: \"{host ?? $"10.{i / 200}.{i % 200}.{10 + i % 7}"}\"\n    port: {6443 + i}"),
-            pods: pods ?? $"[\"10.{100 + i % 100}.0.0/16\"]",
-            name: name ?? $"capi-{i}");
-        var facts = ClusterReaderTests.Read(yaml).Facts!;
-        var planner = new RenderPlanner(new PlanContext(new ProfileLibrary(null), _charts, CiliumVersion.Parse(version), "v0.19.7-12-ge694be34c", "0.1.0")
-        {
-            HelmReleaseName = releaseName,
-        });
-        var outcome = planner.Plan(facts, new Dictionary<string, IReadOnlyDictionary<string, string>>());
-        return outcome is PlanOutcome.Ready ready ? ready.Plan : throw new AssertionException($"not ready: {outcome}");
-    }
+    private RenderPlan Plan(int i, string version, string? name = null, string? pods = null, string? host = null, string? @namespace = null,
+        string releaseName = HelmReleaseIdentity.DefaultName) =>
+        FleetPlans.Plan(_charts, i, version, name, pods, host, @namespace, releaseName: releaseName);
 
     private int _run;
 
+    /// <summary>One Cluster as the batch returned it, with the files its handler was given.</summary>
+    private sealed record Rendered(ClusterResult Summary, IReadOnlyList<KeyValuePair<string, string>>? Files)
+    {
+        public ClusterState State => Summary.State;
+
+        public IReadOnlyList<Problem> Problems => Summary.Problems;
+    }
+
     /// <summary>Renders through the fake (or <paramref name="cli"/>), returning results, CLI install runs and the report.</summary>
-    private async Task<(IReadOnlyList<ClusterResult> Results, int Runs, StampingReport? Report)> Render(IReadOnlyList<RenderPlan> plans, bool stamp,
-        Func<string, string, string>? cli = null)
+    private async Task<(IReadOnlyList<Rendered> Results, int Runs, StampingReport? Report)> Render(IReadOnlyList<RenderPlan> plans, bool stamp,
+        Func<string, string, string>? cli = null, AddonLimits? limits = null)
     {
         var run = _run++;
         var record = _temp.Combine($"record-{run}");
@@ -295,18 +367,23 @@ public class StampingRendererTests
         {
             Timeout = TimeSpan.FromSeconds(60),
         });
-        var pipeline = new AddonRenderPipeline(runner);
-        var stamper = stamp ? new StampingRenderer(runner, pipeline, 2) : null;
-        var results = await new BatchRenderer(pipeline, 2, stamper).RenderAsync(plans, null, CancellationToken.None);
+        var pipeline = new AddonRenderPipeline(runner, limits);
+        var stamper = stamp ? new StampingRenderer(runner, pipeline, 2, limits) : null;
+        var files = new System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<KeyValuePair<string, string>>?>(StringComparer.Ordinal);
+        var results = await new BatchRenderer(pipeline, 2, stamper).RenderAsync(plans, (result, _) =>
+        {
+            Assert.That(files.TryAdd(result.Key, result.Files), Is.True, $"{result.Key} handed over twice");
+            return ValueTask.CompletedTask;
+        }, null, CancellationToken.None);
         var runs = FakeCiliumCli.ReadInvocations(record).Count(i => i.Argv.FirstOrDefault() == "install");
-        return (results, runs, stamper?.LastReport);
+        return (results.Select(r => new Rendered(r, files[r.Key])).ToList(), runs, stamper?.LastReport);
     }
 
     /// <summary>
     /// A test-only CLI: runs the fake (recording into the run's record directory) and pipes its stdout through a sed
     /// expression for the renders chosen by <paramref name="which"/>: "template" (placeholder facts), "direct" (real facts) or "all".
     /// </summary>
-    private static Func<string, string, string> PerturbingWrapper(string which, string sedExpression) => (directory, record) =>
+    internal static Func<string, string, string> PerturbingWrapper(string which, string sedExpression) => (directory, record) =>
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "cilium");
@@ -348,16 +425,17 @@ public class StampingRendererTests
 
     private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static void AssertSameOutputs(IReadOnlyList<ClusterResult> direct, IReadOnlyList<ClusterResult> stamped, bool ignoreStampingWarnings = false)
+    private static void AssertSameOutputs(IReadOnlyList<Rendered> direct, IReadOnlyList<Rendered> stamped, bool ignoreStampingWarnings = false)
     {
-        Assert.That(stamped.Select(r => r.Key), Is.EqualTo(direct.Select(r => r.Key)), "same Clusters, same order");
+        Assert.That(stamped.Select(r => r.Summary.Key), Is.EqualTo(direct.Select(r => r.Summary.Key)), "same Clusters, same order");
         for (var i = 0; i < direct.Count; i++)
         {
-            Assert.That(stamped[i].State, Is.EqualTo(direct[i].State), direct[i].Key);
+            var key = direct[i].Summary.Key;
+            Assert.That(stamped[i].State, Is.EqualTo(direct[i].State), key);
             Assert.That(direct[i].State, Is.EqualTo(ClusterState.Rendered), () => string.Join("\n", direct[i].Problems));
             var problems = stamped[i].Problems.Where(p => !(ignoreStampingWarnings && p.Field == "stamping"));
-            Assert.That(problems, Is.EqualTo(direct[i].Problems), direct[i].Key);
-            Assert.That(ManifestTree.Files(stamped[i].Objects!), Is.EqualTo(ManifestTree.Files(direct[i].Objects!)), $"{direct[i].Key}: byte-identical files");
+            Assert.That(problems, Is.EqualTo(direct[i].Problems), key);
+            Assert.That(stamped[i].Files, Is.EqualTo(direct[i].Files), $"{key}: byte-identical files");
         }
     }
 }

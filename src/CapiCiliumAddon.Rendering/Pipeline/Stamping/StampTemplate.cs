@@ -34,6 +34,15 @@ public sealed partial class StampTemplate
         _hashNamed = hashNamed;
     }
 
+    /// <summary>
+    /// Objects named after a hash of their content (the 1.19+ certificate Job), by their name in the template; each
+    /// stamped text names them anew (see <see cref="Stamp"/>).
+    /// </summary>
+    public IReadOnlyList<string> ContentNamedObjects => _hashNamed;
+
+    /// <summary>About how much memory the template holds: its text (UTF-16) and its slots.</summary>
+    public long MemoryBytes => (2L * _text.Length) + (32L * _slots.Count) + 256;
+
     /// <summary>How many places each fact is stamped into.</summary>
     public IReadOnlyDictionary<string, int> SlotCounts => _slots.GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
@@ -95,8 +104,11 @@ public sealed partial class StampTemplate
         return new StampTemplate(text, slots.OrderBy(s => s.Item1).ToList(), hashNamed.ToList());
     }
 
-    /// <summary>The template with each fact's text in place of its placeholder.</summary>
-    public string Stamp(IReadOnlyDictionary<string, string> values)
+    /// <summary>
+    /// The template with each fact's text in place of its placeholder. <paramref name="contentNames"/>, when given,
+    /// receives the stamped name of each of <see cref="ContentNamedObjects"/> (template name → stamped name).
+    /// </summary>
+    public string Stamp(IReadOnlyDictionary<string, string> values, IDictionary<string, string>? contentNames = null)
     {
         var builder = new StringBuilder(_text.Length + 256);
         var position = 0;
@@ -110,7 +122,12 @@ public sealed partial class StampTemplate
         foreach (var name in _hashNamed)
         {
             // Same length, and the spec comes after the name line: replacing the name leaves the spec as hashed.
-            stamped = stamped.Replace(NameLine(name), NameLine(ContentHashName(stamped, name)!), StringComparison.Ordinal);
+            var stampedName = ContentHashName(stamped, name)!;
+            stamped = stamped.Replace(NameLine(name), NameLine(stampedName), StringComparison.Ordinal);
+            if (contentNames is not null)
+            {
+                contentNames[name] = stampedName;
+            }
         }
 
         return stamped;

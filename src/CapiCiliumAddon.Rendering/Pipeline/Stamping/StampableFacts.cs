@@ -80,6 +80,7 @@ public static partial class StampableFacts
             .Append("cilium=").Append(plan.Version).Append('\n')
             .Append("chart=").Append(plan.Chart is null ? "resolved-by-cli" : $"{plan.Chart.Path} {plan.Chart.Version} {plan.Chart.Digest}").Append('\n')
             .Append("cli=").Append(plan.CliVersion).Append('\n')
+            .Append("tool=").Append(plan.ToolVersion).Append('\n')
             .Append("helm-release=").Append(plan.HelmRelease?.ToString() ?? "none").Append('\n');
         foreach (var value in plan.Values.All)
         {
