@@ -118,7 +118,7 @@ public sealed class ClusterReconciler
         var ns = Meta(cluster, "namespace") ?? "";
         var uid = Meta(cluster, "uid") ?? "";
 
-        // c. Referenced values ConfigMaps (missing ones absent), then the pure plan.
+        // Referenced values ConfigMaps (missing ones absent), then the pure plan.
         var configMaps = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         foreach (var cmName in renderer.ReferencedConfigMaps(cluster))
         {
@@ -164,7 +164,7 @@ public sealed class ClusterReconciler
 
     private async Task<ReconcileResult> ApplyPlanAsync(string key, JsonObject cluster, string uid, AddonPlan plan, CancellationToken ct)
     {
-        // b. The per-cluster label our CRS selects, applied alone under our field manager (touches nothing else).
+        // The per-cluster label our CRS selects, applied alone under our field manager (touches nothing else).
         var clusterApiVersion = cluster["apiVersion"]?.GetValue<string>() ?? ResourceType.Cluster.ApiVersion;
         var (labelKey, labelValue) = plan.SelectorLabel;
         if (cluster["metadata"]?["labels"]?[labelKey]?.GetValue<string>() != labelValue)
@@ -192,7 +192,7 @@ public sealed class ClusterReconciler
             }
         }
 
-        // d. Freshness and ownership of what is there, without rendering.
+        // Freshness and ownership of what is there, without rendering.
         var existing = new List<(AddonObjectName Name, JsonObject? Live)>();
         foreach (var objectName in plan.ObjectNames)
         {
@@ -249,7 +249,7 @@ public sealed class ClusterReconciler
         var hashChanged = existing.Any(e => e.Live is not null
             && e.Live["metadata"]?["annotations"]?[ReconcilerOptions.InputHashAnnotation]?.GetValue<string>() is { } h && h != plan.InputHash);
 
-        // e. Render (bounded), then apply in order with our owner reference.
+        // Render (bounded), then apply in order with our owner reference.
         var rendered = unwritten.TryGetValue(key, out var pending) && pending.InputHash == plan.InputHash
             ? pending.Rendered
             : await RenderAsync(key, cluster, plan, ct).ConfigureAwait(false);
@@ -353,7 +353,7 @@ public sealed class ClusterReconciler
             await DeleteOwnedAsync(plan.Namespace, plan.ClusterName, uid, written, ct).ConfigureAwait(false);
         }
 
-        // f. ApplyOnce never re-applies: tell the user their change will not reach a cluster that already got Cilium.
+        // ApplyOnce never re-applies: tell the user their change will not reach a cluster that already got Cilium.
         if (hashChanged)
         {
             await WarnIfAlreadyAppliedAsync(key, cluster, plan, ct).ConfigureAwait(false);
