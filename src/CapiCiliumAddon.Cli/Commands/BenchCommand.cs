@@ -164,7 +164,7 @@ public static class BenchCommand
             }
 
             // t_cli: the CLI alone, one run at a time, through the runner `render` uses (process start included).
-            var runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
+            var runner = await RenderEnvironmentOptions.CreateRunnerAsync(session.Settings, stderr, cancellationToken).ConfigureAwait(false);
             var samples = new List<double>();
             for (var i = 0; i < calibrationRuns; i++)
             {
@@ -201,7 +201,7 @@ public static class BenchCommand
                 return ValueTask.CompletedTask;
             }, progress: null, cancellationToken).ConfigureAwait(false);
             var wall = batch.Elapsed;
-            var workers = parseResult.GetValue(environment.Parallelism);
+            var workers = session.Settings.Parallelism;
             var ok = rendered.Count(r => r.State == ClusterState.Rendered);
             var failed = rendered.Where(r => r.State != ClusterState.Rendered).ToList();
             var ideal = count * tCli / workers;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapiCiliumAddon.Cli.Settings;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Output;
@@ -130,7 +131,24 @@ public static class BumpCommand
             await stderr.WriteLineAsync(RenderSession.Format(problem)).ConfigureAwait(false);
         }
 
-        await stdout.WriteAsync(BumpSummary.Render(to, session.CliVersion, outputDirectory, outcomes)).ConfigureAwait(false);
+        // The repository's default version moves with its files, or later renders and checks would go back.
+        var recordedIn = session.Settings.SettingsFile is { } settingsFile && outcomes.Any(o => o.Status is BumpStatus.Changed or BumpStatus.New or BumpStatus.Unchanged)
+            ? settingsFile
+            : null;
+        if (recordedIn is not null)
+        {
+            try
+            {
+                RepositorySettings.SetCiliumVersion(recordedIn, to);
+            }
+            catch (Exception e) when (e is SettingsFileException or IOException or UnauthorizedAccessException)
+            {
+                await stderr.WriteLineAsync($"error: the new version is not recorded: {e.Message}; set ciliumVersion: {to} in it by hand").ConfigureAwait(false);
+                recordedIn = null;
+            }
+        }
+
+        await stdout.WriteAsync(BumpSummary.Render(to, session.CliVersion, outputDirectory, outcomes, recordedIn)).ConfigureAwait(false);
         var clean = outcomes.All(o => o.Status != BumpStatus.Skipped) && session.Input.Problems.All(p => p.Severity != ProblemSeverity.Error);
         return clean ? CliApp.Success : CliApp.Failure;
     }

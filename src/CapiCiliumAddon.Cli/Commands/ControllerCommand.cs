@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CapiCiliumAddon.Cli.Settings;
 using CapiCiliumAddon.Controller;
 using CapiCiliumAddon.Controller.Hosting;
 using CapiCiliumAddon.Kubernetes;
@@ -43,22 +44,24 @@ public static class ControllerCommand
             var stderr = parseResult.InvocationConfiguration.Error;
             try
             {
-                var charts = environment.LoadCharts(parseResult);
-                var runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
+                // Live Clusters, no files: only an explicit --config supplies settings here.
+                var settings = environment.Resolve(parseResult, inputs: null);
+                var charts = RenderEnvironmentOptions.LoadCharts(settings);
+                var runner = await RenderEnvironmentOptions.CreateRunnerAsync(settings, stderr, cancellationToken).ConfigureAwait(false);
                 var cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
                 using var client = kubernetes.CreateClient(parseResult);
                 var (clusterType, crsType) = await KubernetesOptions.DiscoverAsync(client, cancellationToken).ConfigureAwait(false);
                 var pipeline = new AddonRenderPipeline(runner);
                 var renderer = new CoreClusterAddonRenderer(
-                    new RenderPlanner(environment.CreatePlanContext(parseResult, charts, cliVersion)),
+                    new RenderPlanner(RenderEnvironmentOptions.CreatePlanContext(settings, charts, cliVersion)),
                     pipeline,
-                    parseResult.GetValue(environment.NoStamp) ? null : new StampTemplateCache(runner, pipeline));
+                    settings.Stamp ? new StampTemplateCache(runner, pipeline) : null);
                 var options = new ControllerOptions
                 {
                     Namespace = parseResult.GetValue(kubernetes.Namespace),
                     LabelSelector = $"{AddonKeys.CniLabel}={AddonKeys.CniLabelValue}",
                     Workers = parseResult.GetValue(workers),
-                    MaxConcurrentRenders = parseResult.GetValue(environment.Parallelism),
+                    MaxConcurrentRenders = settings.Parallelism,
                     ClusterType = clusterType,
                     ClusterResourceSetType = crsType,
                     FieldManager = AddonKeys.FieldManager,
@@ -71,7 +74,7 @@ public static class ControllerCommand
                 await host.RunAsync(cancellationToken).ConfigureAwait(false);
                 return CliApp.Success;
             }
-            catch (Exception e) when (e is ChartDirectoryException or CiliumCliNotFoundException or CiliumCliInstallException or CiliumCliException or CommandRunException
+            catch (Exception e) when (e is ChartDirectoryException or SettingsFileException or CiliumCliNotFoundException or CiliumCliInstallException or CiliumCliException or CommandRunException
                 or KubernetesApiException or KubernetesConnectionException or KubeConfigException or ArgumentException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
+using CapiCiliumAddon.Cli.Settings;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
@@ -17,6 +18,11 @@ namespace CapiCiliumAddon.Cli.Commands;
 public sealed class RenderEnvironmentOptions
 {
     public const string ChartDirectoryVariable = "CILIUM_CHART_DIRECTORY";
+
+    public Option<string?> Config { get; } = new("--config")
+    {
+        Description = $"The repository's settings file (default: the nearest {RepositorySettings.FileName} above the inputs, up to the folder holding .git). Flags override its settings.",
+    };
 
     public Option<string?> Cilium { get; } = new("--cilium")
     {
@@ -90,6 +96,7 @@ public sealed class RenderEnvironmentOptions
 
     public void AddTo(Command command)
     {
+        command.Options.Add(Config);
         command.Options.Add(NoStamp);
         command.Options.Add(HelmReleaseName);
         command.Options.Add(NoHelmOwnership);
@@ -149,10 +156,41 @@ public sealed class RenderEnvironmentOptions
 
     public static string DefaultTemplatesDirectory => Path.Combine(AppContext.BaseDirectory, "templates");
 
-    public IReadOnlyList<ChartDirectory> LoadCharts(ParseResult parseResult)
+    /// <summary>
+    /// The options as this run uses them: a flag given on the command line, else the settings file's value, else the
+    /// default. The settings file is <c>--config</c>, else the one found above <paramref name="inputs"/> (none for
+    /// the controller and bench, which read no files). Throws <see cref="SettingsFileException"/> for a bad file.
+    /// </summary>
+    public RenderSettings Resolve(ParseResult parseResult, IEnumerable<string>? inputs)
     {
-        var paths = parseResult.GetValue(ChartDirectories) is { Length: > 0 } given
-            ? given
+        var path = parseResult.GetValue(Config) ?? (inputs is null ? null : RepositorySettings.Find(inputs));
+        var file = path is null ? null : RepositorySettings.Load(path);
+
+        T Pick<T>(Option<T> option, string key) =>
+            parseResult.GetResult(option) is { Implicit: false } || file is null || !file.Has(key) ? parseResult.GetValue(option)! : file.Get<T>(key)!;
+        bool PickInverted(Option<bool> negation, string key) =>
+            parseResult.GetResult(negation) is { Implicit: false } || file is null || !file.Has(key) ? !parseResult.GetValue(negation) : file.Get<bool>(key);
+
+        return new RenderSettings(
+            SettingsFile: file?.Path,
+            Cilium: parseResult.GetValue(Cilium),
+            InstallCiliumCli: Pick(InstallCiliumCli, RepositorySettings.InstallCiliumCliKey),
+            ChartDirectories: parseResult.GetValue(ChartDirectories) is { Length: > 0 } given ? given : file?.Get<string[]>(RepositorySettings.ChartDirectoriesKey),
+            CiliumVersion: Pick(CiliumVersion, RepositorySettings.CiliumVersionKey),
+            Templates: Pick(Templates, RepositorySettings.TemplatesKey),
+            Parallelism: Pick(Parallelism, RepositorySettings.ParallelismKey),
+            TimeoutSeconds: Pick(TimeoutSeconds, RepositorySettings.TimeoutSecondsKey),
+            EndpointVariable: ReadsClusterFiles ? Pick(EndpointVariable, RepositorySettings.EndpointVariableKey).Trim() : EndpointResolver.DefaultVariable,
+            Stamp: PickInverted(NoStamp, RepositorySettings.StampKey),
+            HelmReleaseName: Pick(HelmReleaseName, RepositorySettings.HelmReleaseNameKey),
+            HelmOwnership: PickInverted(NoHelmOwnership, RepositorySettings.HelmOwnershipKey));
+    }
+
+    /// <summary>The chart directories named by the settings, else by <see cref="ChartDirectoryVariable"/>.</summary>
+    public static IReadOnlyList<ChartDirectory> LoadCharts(RenderSettings settings)
+    {
+        var paths = settings.ChartDirectories is { Count: > 0 } named
+            ? named
             : Environment.GetEnvironmentVariable(ChartDirectoryVariable) is { Length: > 0 } fromEnvironment
                 ? fromEnvironment.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
                 : [];
@@ -167,14 +205,14 @@ public sealed class RenderEnvironmentOptions
     }
 
     /// <summary>The CLI the command line names or the machine has; with --install-cilium-cli, the pinned release downloaded when there is none.</summary>
-    public async Task<CiliumCliRunner> CreateRunnerAsync(ParseResult parseResult, TextWriter progress, CancellationToken cancellationToken)
+    public static async Task<CiliumCliRunner> CreateRunnerAsync(RenderSettings settings, TextWriter progress, CancellationToken cancellationToken)
     {
         string path;
         try
         {
-            path = CiliumCliLocator.Locate(parseResult.GetValue(Cilium));
+            path = CiliumCliLocator.Locate(settings.Cilium);
         }
-        catch (CiliumCliNotFoundException) when (parseResult.GetValue(InstallCiliumCli) && parseResult.GetValue(Cilium) is null)
+        catch (CiliumCliNotFoundException) when (settings.InstallCiliumCli && settings.Cilium is null)
         {
             using var http = new HttpClient();
             path = await new CiliumCliInstaller(http).InstallAsync(CiliumCliRelease.Pinned(), CiliumCliLocator.ProjectLocalPath,
@@ -184,19 +222,39 @@ public sealed class RenderEnvironmentOptions
 
         return new(new CiliumCliOptions(path)
         {
-            Timeout = TimeSpan.FromSeconds(parseResult.GetValue(TimeoutSeconds)),
+            Timeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
         });
     }
 
-    public PlanContext CreatePlanContext(ParseResult parseResult, IReadOnlyList<ChartDirectory> charts, string cliVersion) =>
-        new(new ProfileLibrary(parseResult.GetValue(Templates) ?? DefaultTemplatesDirectory), charts,
-            parseResult.GetValue(CiliumVersion) is { } version ? Rendering.Settings.CiliumVersion.Parse(version) : null,
+    public static PlanContext CreatePlanContext(RenderSettings settings, IReadOnlyList<ChartDirectory> charts, string cliVersion) =>
+        new(new ProfileLibrary(settings.Templates ?? DefaultTemplatesDirectory), charts,
+            settings.CiliumVersion is { } version ? Rendering.Settings.CiliumVersion.Parse(version) : null,
             cliVersion, ToolVersion)
         {
-            HelmReleaseName = parseResult.GetValue(HelmReleaseName)!,
-            HelmOwnership = !parseResult.GetValue(NoHelmOwnership),
+            HelmReleaseName = settings.HelmReleaseName,
+            HelmOwnership = settings.HelmOwnership,
         };
 }
+
+/// <summary>
+/// The render options one run uses, after the command line, the repository's settings file and the defaults have
+/// each had their say (<see cref="RenderEnvironmentOptions.Resolve"/>).
+/// </summary>
+/// <param name="SettingsFile">The settings file the run read, or null.</param>
+/// <param name="ChartDirectories">Charts named by a flag or the settings file; null leaves it to the environment.</param>
+public sealed record RenderSettings(
+    string? SettingsFile,
+    string? Cilium,
+    bool InstallCiliumCli,
+    IReadOnlyList<string>? ChartDirectories,
+    string? CiliumVersion,
+    string? Templates,
+    int Parallelism,
+    int TimeoutSeconds,
+    string EndpointVariable,
+    bool Stamp,
+    string HelmReleaseName,
+    bool HelmOwnership);
 
 /// <summary>
 /// One run of a rendering command: the Cluster files read, the Cilium CLI resolved, every labelled Cluster planned
@@ -205,22 +263,22 @@ public sealed class RenderEnvironmentOptions
 /// </summary>
 public sealed class RenderSession
 {
-    private readonly ParseResult _parseResult;
-    private readonly RenderEnvironmentOptions _environment;
     private readonly CiliumCliRunner? _runner;
     private readonly TextWriter _stderr;
 
-    private RenderSession(ParseResult parseResult, RenderEnvironmentOptions environment, ClusterFileSet input,
-        IReadOnlyList<ChartDirectory> charts, CiliumCliRunner? runner, string cliVersion, TextWriter stderr)
+    private RenderSession(RenderSettings settings, ClusterFileSet input, IReadOnlyList<ChartDirectory> charts, CiliumCliRunner? runner,
+        string cliVersion, TextWriter stderr)
     {
         _stderr = stderr;
-        _parseResult = parseResult;
-        _environment = environment;
+        Settings = settings;
         Input = input;
         Charts = charts;
         _runner = runner;
         CliVersion = cliVersion;
     }
+
+    /// <summary>The options this run uses, and the settings file they came from, if any.</summary>
+    public RenderSettings Settings { get; }
 
     public ClusterFileSet Input { get; }
 
@@ -238,26 +296,33 @@ public sealed class RenderSession
         IEnumerable<string> paths, bool withCli, TextWriter stderr, CancellationToken cancellationToken)
     {
         IReadOnlyList<string> files;
+        RenderSettings settings;
         IReadOnlyList<ChartDirectory> charts;
         try
         {
             files = ClusterFileSet.ExpandPaths(paths);
-            charts = environment.LoadCharts(parseResult);
+            settings = environment.Resolve(parseResult, paths);
+            charts = RenderEnvironmentOptions.LoadCharts(settings);
         }
-        catch (Exception e) when (e is FileNotFoundException or ChartDirectoryException)
+        catch (Exception e) when (e is FileNotFoundException or ChartDirectoryException or SettingsFileException)
         {
             await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
             return null;
         }
 
-        var input = ClusterFileSet.Load(files, parseResult.GetValue(environment.EndpointVariable)!.Trim());
+        if (settings.SettingsFile is { } settingsFile)
+        {
+            await stderr.WriteLineAsync($"settings: {settingsFile}").ConfigureAwait(false);
+        }
+
+        var input = ClusterFileSet.Load(files, settings.EndpointVariable);
         var cliVersion = "unknown";
         CiliumCliRunner? runner = null;
         if (withCli)
         {
             try
             {
-                runner = await environment.CreateRunnerAsync(parseResult, stderr, cancellationToken).ConfigureAwait(false);
+                runner = await RenderEnvironmentOptions.CreateRunnerAsync(settings, stderr, cancellationToken).ConfigureAwait(false);
                 cliVersion = await runner.GetVersionAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CiliumCliNotFoundException or CiliumCliException or CommandRunException)
@@ -279,11 +344,11 @@ public sealed class RenderSession
             }
         }
 
-        return new RenderSession(parseResult, environment, input, charts, runner, cliVersion, stderr);
+        return new RenderSession(settings, input, charts, runner, cliVersion, stderr);
     }
 
-    /// <summary>The planner's context as the command line sets it; commands may adjust it (bump sets the default version).</summary>
-    public PlanContext CreatePlanContext() => _environment.CreatePlanContext(_parseResult, Charts, CliVersion);
+    /// <summary>The planner's context as the settings set it; commands may adjust it (bump sets the default version).</summary>
+    public PlanContext CreatePlanContext() => RenderEnvironmentOptions.CreatePlanContext(Settings, Charts, CliVersion);
 
     /// <summary>
     /// Plans every labelled Cluster, in input order. A result in state <see cref="ClusterState.Rendered"/> is READY to
@@ -308,8 +373,8 @@ public sealed class RenderSession
     {
         var runner = _runner ?? throw new InvalidOperationException("the session was opened without the Cilium CLI");
         var pipeline = new AddonRenderPipeline(runner);
-        var parallelism = _parseResult.GetValue(_environment.Parallelism);
-        var stamping = _parseResult.GetValue(_environment.NoStamp) ? null : new StampingRenderer(runner, pipeline, parallelism);
+        var parallelism = Settings.Parallelism;
+        var stamping = Settings.Stamp ? new StampingRenderer(runner, pipeline, parallelism) : null;
         var results = await new BatchRenderer(pipeline, parallelism, stamping).RenderAsync(plans, handler, progress, cancellationToken).ConfigureAwait(false);
         Stamping = stamping?.LastReport;
         if (Stamping is { } report && report.StampedGroups + report.Fallbacks.Count > 0)

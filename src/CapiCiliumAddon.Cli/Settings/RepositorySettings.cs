@@ -46,23 +46,31 @@ public sealed class RepositorySettings
 {
     public const string FileName = "capi-cilium.yaml";
 
-    /// <summary>Every key the file may hold.</summary>
+    public const string CiliumVersionKey = "ciliumVersion";
+    public const string ChartDirectoriesKey = "chartDirectories";
+    public const string TemplatesKey = "templates";
+    public const string EndpointVariableKey = "endpointVariable";
+    public const string HelmReleaseNameKey = "helmReleaseName";
+    public const string HelmOwnershipKey = "helmOwnership";
+    public const string StampKey = "stamp";
+    public const string ParallelismKey = "parallelism";
+    public const string TimeoutSecondsKey = "timeoutSeconds";
+    public const string InstallCiliumCliKey = "installCiliumCli";
+
+    /// <summary>Every key the file may hold, and the flag that overrides it.</summary>
     public static readonly IReadOnlyList<SettingDefinition> Definitions =
     [
         new(CiliumVersionKey, SettingKind.CiliumVersion, "--cilium-version"),
-        new("chartDirectories", SettingKind.Paths, "--chart-directory"),
-        new("templates", SettingKind.Path, "--templates"),
-        new("endpointVariable", SettingKind.Name, "--endpoint-variable"),
-        new("helmReleaseName", SettingKind.HelmReleaseName, "--helm-release-name"),
-        new("helmOwnership", SettingKind.Boolean, "--no-helm-ownership"),
-        new("stamp", SettingKind.Boolean, "--no-stamp"),
-        new("parallelism", SettingKind.PositiveInteger, "--parallelism"),
-        new("timeoutSeconds", SettingKind.PositiveInteger, "--timeout"),
-        new("installCiliumCli", SettingKind.Boolean, "--install-cilium-cli"),
+        new(ChartDirectoriesKey, SettingKind.Paths, "--chart-directory"),
+        new(TemplatesKey, SettingKind.Path, "--templates"),
+        new(EndpointVariableKey, SettingKind.Name, "--endpoint-variable"),
+        new(HelmReleaseNameKey, SettingKind.HelmReleaseName, "--helm-release-name"),
+        new(HelmOwnershipKey, SettingKind.Boolean, "--no-helm-ownership"),
+        new(StampKey, SettingKind.Boolean, "--no-stamp"),
+        new(ParallelismKey, SettingKind.PositiveInteger, "--parallelism"),
+        new(TimeoutSecondsKey, SettingKind.PositiveInteger, "--timeout"),
+        new(InstallCiliumCliKey, SettingKind.Boolean, "--install-cilium-cli"),
     ];
-
-    /// <summary>The key <c>bump</c> rewrites.</summary>
-    public const string CiliumVersionKey = "ciliumVersion";
 
     private readonly IReadOnlyDictionary<string, object> _values;
 

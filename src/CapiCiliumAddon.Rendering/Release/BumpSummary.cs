@@ -87,7 +87,8 @@ public static class BumpSummary
         "Upgrade Cilium on those through the GitOps tool that owns it after bootstrap (e.g. its Helm release / HelmRelease).\n" +
         "`capi-cilium status` shows which clusters have applied their ClusterResourceSet.\n";
 
-    public static string Render(CiliumVersion to, string cliVersion, string outputDirectory, IReadOnlyList<BumpedCluster> clusters)
+    /// <param name="settingsFile">The repository settings file whose default version bump set to <paramref name="to"/>, or null when there is none.</param>
+    public static string Render(CiliumVersion to, string cliVersion, string outputDirectory, IReadOnlyList<BumpedCluster> clusters, string? settingsFile = null)
     {
         var sb = new StringBuilder();
         sb.Append($"Bump to Cilium {to} (cilium-cli {cliVersion}) in {outputDirectory}\n");
@@ -111,8 +112,16 @@ public static class BumpSummary
         AppendChartChanges(sb, to, clusters.Where(c => c.Status == BumpStatus.Changed).ToList());
         if (clusters.Any(c => c.Status is BumpStatus.Changed or BumpStatus.New or BumpStatus.Unchanged))
         {
-            sb.Append($"\nNext: give render and check `--cilium-version {to}` (or only the chart directory for {to}) from now on,\n")
-                .Append("or unpinned Clusters render their previous version again and check reports them out of date.\n");
+            if (settingsFile is not null)
+            {
+                sb.Append($"\nRecorded: {settingsFile} now says ciliumVersion: {to}, so later renders and checks stay at {to}.\n");
+            }
+            else
+            {
+                sb.Append($"\nNext: give render and check `--cilium-version {to}` (or only the chart directory for {to}) from now on,\n")
+                    .Append("or unpinned Clusters render their previous version again and check reports them out of date.\n")
+                    .Append($"Better: record it once, `ciliumVersion: {to}` in a capi-cilium.yaml at the root of your Cluster files.\n");
+            }
         }
 
         sb.Append('\n').Append(DeliveryReminder);
