@@ -5,7 +5,6 @@ using CapiCiliumAddon.Controller.Reconciliation;
 using CapiCiliumAddon.Kubernetes;
 using CapiCiliumAddon.Kubernetes.Events;
 using CapiCiliumAddon.Kubernetes.LeaderElection;
-using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -50,7 +49,10 @@ public static class ControllerHost
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(client);
         builder.Services.AddSingleton(renderer);
-        builder.Services.AddSingleton(sp => new ControllerMetrics(sp.GetService<IMeterFactory>()));
+        // Created here, not resolved, so the exporter below can tell this host's instruments from another's; the
+        // container still disposes it (and its meter) with the host.
+        var metrics = new ControllerMetrics();
+        builder.Services.AddSingleton(_ => metrics);
         builder.Services.AddSingleton(sp => new WorkQueue(options.BackoffBase, options.BackoffMax));
         builder.Services.AddSingleton(sp =>
         {
@@ -128,7 +130,7 @@ public static class ControllerHost
             return ((HostApplicationBuilder)builder).Build();
         }
 
-        AddObservability(web.Services);
+        AddObservability(web, metrics);
         var app = web.Build();
         MapEndpoints(app);
         return app;
@@ -136,11 +138,14 @@ public static class ControllerHost
 
     private const string ReadinessTag = "ready";
 
-    private static void AddObservability(IServiceCollection services)
+    private static void AddObservability(IHostApplicationBuilder builder, ControllerMetrics metrics)
     {
-        services.AddHealthChecks().AddCheck<ClusterCacheHealthCheck>("cluster-cache", tags: [ReadinessTag]);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        builder.Services.AddHealthChecks().AddCheck<ClusterCacheHealthCheck>("cluster-cache", tags: [ReadinessTag]);
+        builder.Services.AddOpenTelemetry().WithMetrics(provider => provider
             .AddMeter(ControllerMetrics.MeterName)
+            // A process may run several controllers (the leader-election tests do): the exporter listens by meter
+            // name, so each /metrics keeps only the instruments of its own host's meter.
+            .AddView(instrument => metrics.Owns(instrument) ? null : MetricStreamConfiguration.Drop)
             .AddPrometheusExporter(o =>
             {
                 // Our instrument names are Prometheus names already, and a scrape must see the state of that moment.
@@ -149,7 +154,7 @@ public static class ControllerHost
             }));
         // Scope and target labels would change every series of the documented metrics; the exporter is an
         // implementation detail of /metrics, not part of its contract.
-        services.Configure<PrometheusAspNetCoreOptions>(o =>
+        builder.Services.Configure<PrometheusAspNetCoreOptions>(o =>
         {
             o.ScopeInfoEnabled = false;
             o.TargetInfoEnabled = false;

@@ -17,10 +17,10 @@ public sealed class ControllerMetrics : IDisposable
     private readonly Meter meter;
     private volatile IReadOnlyDictionary<string, int> clusterStates = new Dictionary<string, int>();
 
-    /// <param name="meterFactory">The host's factory, so each host owns its meter; without one the meter is private to this instance.</param>
-    public ControllerMetrics(IMeterFactory? meterFactory = null)
+    /// <summary>Each instance has a meter of its own (see <see cref="Owns"/>), so controllers in one process never mix counts.</summary>
+    public ControllerMetrics()
     {
-        meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        meter = new Meter(MeterName);
         ReconcilesTotal = meter.CreateCounter<long>("capi_cilium_reconciles_total", description: "Reconciles of a Cluster by result.");
         RendersTotal = meter.CreateCounter<long>("capi_cilium_renders_total", description: "Cilium renders by result.");
         RendersByKindTotal = meter.CreateCounter<long>("capi_cilium_renders_by_kind_total",
@@ -62,6 +62,9 @@ public sealed class ControllerMetrics : IDisposable
 
     /// <summary>Replaces the per-state Cluster counts (computed by the reconciler's state tracker).</summary>
     public void SetClusterStates(IReadOnlyDictionary<string, int> states) => clusterStates = states;
+
+    /// <summary>True for this instance's own instruments (another controller in the process has a meter of the same name).</summary>
+    public bool Owns(Instrument instrument) => ReferenceEquals(instrument.Meter, meter);
 
     public void Dispose() => meter.Dispose();
 

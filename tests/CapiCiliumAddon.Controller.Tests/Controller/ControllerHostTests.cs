@@ -164,6 +164,31 @@ public sealed class ControllerHostTests
         await host.StopAsync();
     }
 
+    [Test]
+    public async Task TwoControllersInOneProcessServeOnlyTheirOwnMetrics()
+    {
+        // The end-to-end tests run a leader and a follower in one process; a follower must not report the leader's work.
+        var busy = new FakeKubernetesClient();
+        busy.Seed(ResourceType.Cluster, Objects.Cluster("metal3", "capi-1"));
+        using var leader = ControllerHost.Build(Fast(metrics: "127.0.0.1:0"), busy, new FakeRenderer(), NullLoggerFactory.Instance);
+        using var idle = ControllerHost.Build(Fast(metrics: "127.0.0.1:0"), new FakeKubernetesClient(), new FakeRenderer(), NullLoggerFactory.Instance);
+        await leader.StartAsync();
+        await idle.StartAsync();
+        await FakeKubernetesClient.WaitUntilAsync(() => Converged(busy, "capi-1"));
+
+        async Task<Dictionary<string, double>> Scrape(IHost host)
+        {
+            var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var http = new HttpClient { BaseAddress = new Uri(address) };
+            return PrometheusSamples(await http.GetStringAsync("/metrics"));
+        }
+
+        Assert.That((await Scrape(leader))["capi_cilium_reconciles_total{result=\"applied\"}"], Is.EqualTo(1));
+        Assert.That((await Scrape(idle)).Keys, Has.None.StartsWith("capi_cilium_reconciles_total").And.None.StartsWith("capi_cilium_renders_total"));
+        await idle.StopAsync();
+        await leader.StopAsync();
+    }
+
     /// <summary>Every sample of a Prometheus text exposition by series (`name{label="value",...}`, or the bare name without labels), as a scraper reads it.</summary>
     private static Dictionary<string, double> PrometheusSamples(string exposition)
     {
