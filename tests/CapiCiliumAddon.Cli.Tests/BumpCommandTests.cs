@@ -124,15 +124,28 @@ public class BumpCommandTests
     }
 
     [Test]
-    public async Task ANotReadyClusterIsSkippedAndFailsTheRun()
+    public async Task ANotReadyClusterIsAWarningNotAFailure()
     {
         WriteClusters(Unpinned("capi-1"), RenderCommandTests.Cluster("pending", "host: \"\"\n    port: 0"));
+
+        var (exit, stdout, stderr) = await Bump();
+
+        Assert.That(exit, Is.EqualTo(0), "a Cluster without an endpoint has no files to move; it renders at the new version once ready");
+        Assert.That(stdout, Does.Contain("new        metal3/capi-1"));
+        Assert.That(stdout, Does.Match(@"not ready +metal3/pending +no endpoint yet"));
+        Assert.That(stderr, Does.Contain("warning: metal3/pending"));
+        Assert.That(Directory.Exists(Path.Combine(Out, "metal3", "pending")), Is.False);
+    }
+
+    [Test]
+    public async Task AnInvalidClusterIsSkippedAndFailsTheRun()
+    {
+        WriteClusters(Unpinned("capi-1"), RenderCommandTests.Cluster("bad", "host: https://10.0.0.1,10.0.0.2\n    port: 6443"));
 
         var (exit, stdout, _) = await Bump();
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(stdout, Does.Contain("new        metal3/capi-1"));
-        Assert.That(stdout, Does.Contain("skipped    metal3/pending  not ready"));
+        Assert.That(stdout, Does.Match(@"skipped +metal3/bad +invalid: "));
     }
 
     [Test]

@@ -47,8 +47,8 @@ public static class BumpCommand
             change meaning between the versions, and a reminder: ClusterResourceSets are ApplyOnce, so already
             bootstrapped clusters do not receive the new files.
 
-            Exit codes: 0 every selected Cluster rendered; 1 at least one was skipped (invalid, not ready, failed);
-            2 usage error or no usable Cilium CLI / chart.
+            Exit codes: 0 every selected Cluster rendered (or not ready yet: a warning, as in check); 1 at least one was
+            skipped (invalid, failed); 2 usage error or no usable Cilium CLI / chart.
             """);
         command.Arguments.Add(paths);
         command.Options.Add(to);
@@ -186,13 +186,14 @@ public static class BumpCommand
 
     private static BumpedCluster Skipped(ClusterResult result)
     {
-        var what = result.State switch
-        {
-            ClusterState.NotReady => "not ready",
-            ClusterState.Invalid => "invalid",
-            _ => "render failed",
-        };
         var reason = result.Problems.FirstOrDefault(p => p.Severity == ProblemSeverity.Error) ?? result.Problems.FirstOrDefault();
-        return new BumpedCluster(result.Key, BumpStatus.Skipped, $"{what}{(reason is null ? "" : $": {reason.Message}")}; files left as they were", []);
+        var because = reason is null ? "" : $": {reason.Message}";
+        if (result.State == ClusterState.NotReady)
+        {
+            return new BumpedCluster(result.Key, BumpStatus.NotReady, $"no endpoint yet{because}; it gets files once it has one", []);
+        }
+
+        var what = result.State == ClusterState.Invalid ? "invalid" : "render failed";
+        return new BumpedCluster(result.Key, BumpStatus.Skipped, $"{what}{because}; files left as they were", []);
     }
 }

@@ -19,7 +19,13 @@ public enum BumpStatus
     /// <summary>Pinned by annotation and left alone (no --include-pinned).</summary>
     Pinned,
 
-    /// <summary>Could not be rendered (invalid, not ready, CLI failure): its files were left alone.</summary>
+    /// <summary>
+    /// No endpoint anywhere yet, so it has no files to move: a warning, as in check. It renders at the new version
+    /// once ready, since the version bump recorded is the one it will get.
+    /// </summary>
+    NotReady,
+
+    /// <summary>Could not be rendered (invalid, CLI failure): its files were left alone.</summary>
     Skipped,
 }
 
@@ -199,6 +205,7 @@ public static class BumpSummary
         BumpStatus.Unchanged => "unchanged",
         BumpStatus.New => "new",
         BumpStatus.Pinned => "pinned",
+        BumpStatus.NotReady => "not ready",
         _ => "skipped",
     };
 }
