@@ -2,30 +2,23 @@ using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Cli.Tests;
 
-public class BumpCommandTests
+public class BumpCommandTests : FakeCiliumTest
 {
     private const string Pin117 = "  annotations:\n    addon.capi-cilium.io/cilium-version: 1.17.18";
 
-    private TempDirectory _temp = null!;
-    private string _cilium = null!;
     private string _chart117 = null!;
     private string _chart118 = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _temp = new TempDirectory();
-        _cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "replay", _temp.Combine("record"));
-        _chart117 = FakeChart.Create(_temp.Combine("chart-1.17"), "1.17.18");
-        _chart118 = FakeChart.Create(_temp.Combine("chart-1.18"), "1.18.12");
+        _chart117 = FakeChart.Create(Temp.Combine("chart-1.17"), "1.17.18");
+        _chart118 = FakeChart.Create(Temp.Combine("chart-1.18"), "1.18.12");
     }
 
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
+    private string Out => Temp.Combine("out");
 
-    private string Out => _temp.Combine("out");
-
-    private string Clusters => _temp.Combine("clusters");
+    private string Clusters => Temp.Combine("clusters");
 
     private void WriteClusters(params string[] documents)
     {
@@ -33,7 +26,7 @@ public class BumpCommandTests
         File.WriteAllText(Path.Combine(Clusters, "clusters.yaml"), string.Join("---\n", documents));
     }
 
-    private string[] Environment => ["--cilium", _cilium, "--chart-directory", _chart117, "--chart-directory", _chart118];
+    private string[] Environment => ["--cilium", Cilium, "--chart-directory", _chart117, "--chart-directory", _chart118];
 
     private async Task Render(string output, string version)
     {
@@ -44,7 +37,7 @@ public class BumpCommandTests
     private async Task<(int Exit, string Stdout, string Stderr)> Bump(params string[] extra)
     {
         var (exit, stdout, stderr) = await CommandRunner.Run(["bump", "--to", "1.18.12", Clusters, "--out", Out, .. Environment, .. extra]);
-        return (exit, stdout.Replace(_temp.Path, "<tmp>", StringComparison.Ordinal), stderr);
+        return (exit, stdout.Replace(Temp.Path, "<tmp>", StringComparison.Ordinal), stderr);
     }
 
     private static string Unpinned(string name) => RenderCommandTests.Cluster(name);
@@ -73,12 +66,12 @@ public class BumpCommandTests
     {
         WriteClusters(Unpinned("capi-1"), Unpinned("capi-3").Replace("10.250.250.29", "10.250.250.31", StringComparison.Ordinal));
         await Render(Out, "1.17.18");
-        await Render(_temp.Combine("direct"), "1.18.12");
+        await Render(Temp.Combine("direct"), "1.18.12");
 
         var (exit, _, stderr) = await Bump();
 
         Assert.That(exit, Is.EqualTo(0), stderr);
-        var direct = CommandRunner.Snapshot(_temp.Combine("direct"));
+        var direct = CommandRunner.Snapshot(Temp.Combine("direct"));
         Assert.That(direct.Keys, Has.Count.EqualTo(8), "per Cluster: ConfigMap, ClusterResourceSet, kustomization.yaml and the Helm values file");
         Assert.That(CommandRunner.Snapshot(Out), Is.EqualTo(direct));
     }

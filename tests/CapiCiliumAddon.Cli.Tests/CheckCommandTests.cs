@@ -23,28 +23,21 @@ internal static class CommandRunner
         FilesUnder(directory).ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(directory, f)));
 }
 
-public class CheckCommandTests
+public class CheckCommandTests : FakeCiliumTest
 {
-    private TempDirectory _temp = null!;
-    private string _cilium = null!;
     private string _chart = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _temp = new TempDirectory();
-        _cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "replay", _temp.Combine("record"));
-        _chart = FakeChart.Create(_temp.Combine("chart"), "1.18.12");
+        _chart = FakeChart.Create(Temp.Combine("chart"), "1.18.12");
     }
 
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
-
-    private string Out => _temp.Combine("out");
+    private string Out => Temp.Combine("out");
 
     private void WriteClusters(params string[] documents)
     {
-        var directory = _temp.Combine("clusters");
+        var directory = Temp.Combine("clusters");
         if (Directory.Exists(directory))
         {
             Directory.Delete(directory, recursive: true);
@@ -56,14 +49,14 @@ public class CheckCommandTests
 
     private async Task RenderFresh()
     {
-        var (exit, _, stderr) = await CommandRunner.Run("render", _temp.Combine("clusters"), "--out", Out, "--cilium", _cilium, "--chart-directory", _chart);
+        var (exit, _, stderr) = await CommandRunner.Run("render", Temp.Combine("clusters"), "--out", Out, "--cilium", Cilium, "--chart-directory", _chart);
         Assert.That(exit, Is.EqualTo(0), stderr);
     }
 
     private async Task<(int Exit, string Stdout, string Stderr)> Check(params string[] extra)
     {
-        var (exit, stdout, stderr) = await CommandRunner.Run(["check", _temp.Combine("clusters"), "--against", Out, "--cilium", _cilium, "--chart-directory", _chart, .. extra]);
-        return (exit, stdout.Replace(_temp.Path, "<tmp>", StringComparison.Ordinal), stderr);
+        var (exit, stdout, stderr) = await CommandRunner.Run(["check", Temp.Combine("clusters"), "--against", Out, "--cilium", Cilium, "--chart-directory", _chart, .. extra]);
+        return (exit, stdout.Replace(Temp.Path, "<tmp>", StringComparison.Ordinal), stderr);
     }
 
     private string ClusterFile(string cluster, string file) => Path.Combine(Out, "metal3", cluster, file);
@@ -154,9 +147,9 @@ public class CheckCommandTests
     {
         WriteClusters(RenderCommandTests.Cluster("capi-1"));
         await RenderFresh();
-        var chart20 = FakeChart.Create(_temp.Combine("chart-1.20"), "1.20.0");
+        var chart20 = FakeChart.Create(Temp.Combine("chart-1.20"), "1.20.0");
 
-        var (exit, stdout, _) = await CommandRunner.Run("check", _temp.Combine("clusters"), "--against", Out, "--cilium", _cilium, "--chart-directory", chart20);
+        var (exit, stdout, _) = await CommandRunner.Run("check", Temp.Combine("clusters"), "--against", Out, "--cilium", Cilium, "--chart-directory", chart20);
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stdout, Does.Contain("note: committed files were rendered from Cilium chart 1.18.12, this run renders chart 1.20.0"));
@@ -186,7 +179,7 @@ public class CheckCommandTests
     {
         var waiting = ClusterRepositoryFiles.Metal3V1Beta2(name: "site-d", host: "192.168.111.253").Split("---\n")[0];
         WriteClusters(ClusterRepositoryFiles.Metal3V1Beta2(), waiting);
-        var (renderExit, _, _) = await CommandRunner.Run("render", _temp.Combine("clusters"), "--out", Out, "--cilium", _cilium, "--chart-directory", _chart);
+        var (renderExit, _, _) = await CommandRunner.Run("render", Temp.Combine("clusters"), "--out", Out, "--cilium", Cilium, "--chart-directory", _chart);
         Assert.That(renderExit, Is.EqualTo(1), "render still says site-d got nothing");
 
         var (exit, stdout, _) = await Check();
@@ -234,11 +227,11 @@ public class CheckCommandTests
     public async Task UsageErrorsExitTwo()
     {
         WriteClusters(RenderCommandTests.Cluster("capi-1"));
-        Assert.That((await CommandRunner.Run("check", _temp.Combine("clusters"))).Exit, Is.EqualTo(2), "--against is required");
-        var (exit, _, stderr) = await CommandRunner.Run("check", _temp.Combine("clusters"), "--against", _temp.Combine("nope"), "--cilium", _cilium);
+        Assert.That((await CommandRunner.Run("check", Temp.Combine("clusters"))).Exit, Is.EqualTo(2), "--against is required");
+        var (exit, _, stderr) = await CommandRunner.Run("check", Temp.Combine("clusters"), "--against", Temp.Combine("nope"), "--cilium", Cilium);
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("no such directory"));
         Directory.CreateDirectory(Out);
-        Assert.That((await CommandRunner.Run("check", _temp.Combine("clusters"), "--against", Out, "--cilium", _temp.Combine("no", "cilium"))).Exit, Is.EqualTo(2));
+        Assert.That((await CommandRunner.Run("check", Temp.Combine("clusters"), "--against", Out, "--cilium", Temp.Combine("no", "cilium"))).Exit, Is.EqualTo(2));
     }
 }

@@ -4,10 +4,8 @@ using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Cli.Tests;
 
-public class HandoffCommandTests
+public class HandoffCommandTests : FakeCiliumTest
 {
-    private TempDirectory _temp = null!;
-    private string _cilium = null!;
     private string _chart = null!;
 
     private static readonly Lazy<IReadOnlyDictionary<string, CrdSchema>> Schemas = new(() =>
@@ -18,13 +16,8 @@ public class HandoffCommandTests
     [SetUp]
     public void SetUp()
     {
-        _temp = new TempDirectory();
-        _cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "replay", _temp.Combine("record"));
-        _chart = FakeChart.Create(_temp.Combine("chart"), "1.18.12");
+        _chart = FakeChart.Create(Temp.Combine("chart"), "1.18.12");
     }
-
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
 
     private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)
     {
@@ -36,13 +29,13 @@ public class HandoffCommandTests
 
     private async Task<string> RenderTree(string extraMetadata = "", params string[] extra)
     {
-        Directory.CreateDirectory(_temp.Combine("clusters"));
-        File.WriteAllText(_temp.Combine("clusters", "a.yaml"), string.Join("---\n",
+        Directory.CreateDirectory(Temp.Combine("clusters"));
+        File.WriteAllText(Temp.Combine("clusters", "a.yaml"), string.Join("---\n",
             RenderCommandTests.Cluster("capi-1", extraMetadata: extraMetadata),
             RenderCommandTests.Cluster("capi-2", "host: 10.250.250.30\n    port: 6443", pods: "[\"10.245.0.0/16\"]")));
-        var (exit, _, stderr) = await Run(["render", _temp.Combine("clusters"), "--out", _temp.Combine("out"), "--cilium", _cilium, "--chart-directory", _chart, .. extra]);
+        var (exit, _, stderr) = await Run(["render", Temp.Combine("clusters"), "--out", Temp.Combine("out"), "--cilium", Cilium, "--chart-directory", _chart, .. extra]);
         Assert.That(exit, Is.EqualTo(0), stderr);
-        return _temp.Combine("out");
+        return Temp.Combine("out");
     }
 
     [Test]
@@ -50,22 +43,22 @@ public class HandoffCommandTests
     {
         var tree = await RenderTree();
 
-        var (exit, stdout, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        var (exit, stdout, stderr) = await Run("handoff", tree, "--out", Temp.Combine("handoff"));
 
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(stdout, Does.Contain("metal3/capi-1: release kube-system/cilium, chart 1.18.12").And.Contain("2 of 2 render(s) handed off"));
-        Golden.AssertDirectoryMatches(_temp.Combine("handoff"), "handoff");
+        Golden.AssertDirectoryMatches(Temp.Combine("handoff"), "handoff");
     }
 
     [Test]
     public async Task TheManifestsCarryTheRendersExactValuesChartAndRelease()
     {
         var tree = await RenderTree();
-        await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        await Run("handoff", tree, "--out", Temp.Combine("handoff"));
 
         var values = Yaml(Path.Combine(tree, "metal3", "capi-2", "cilium-values.yaml"));
-        var release = Yaml(_temp.Combine("handoff", "metal3", "capi-2", "flux", "helmrelease-cilium.yaml"));
-        var application = Yaml(_temp.Combine("handoff", "metal3", "capi-2", "argocd", "application-cilium.yaml"));
+        var release = Yaml(Temp.Combine("handoff", "metal3", "capi-2", "flux", "helmrelease-cilium.yaml"));
+        var application = Yaml(Temp.Combine("handoff", "metal3", "capi-2", "argocd", "application-cilium.yaml"));
 
         Assert.That(JsonNode.DeepEquals(release["spec"]!["values"], values), Is.True);
         Assert.That(JsonNode.DeepEquals(application["spec"]!["source"]!["helm"]!["valuesObject"], values), Is.True);
@@ -81,9 +74,9 @@ public class HandoffCommandTests
     public async Task EveryManifestIsValidAgainstTheRealCrdSchema()
     {
         var tree = await RenderTree(extraMetadata: "  annotations:\n    addon.capi-cilium.io/helm-release-name: cni\n");
-        await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        await Run("handoff", tree, "--out", Temp.Combine("handoff"));
 
-        var files = Directory.GetFiles(_temp.Combine("handoff"), "*.yaml", SearchOption.AllDirectories).Where(f => !f.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToList();
+        var files = Directory.GetFiles(Temp.Combine("handoff"), "*.yaml", SearchOption.AllDirectories).Where(f => !f.EndsWith("kustomization.yaml", StringComparison.Ordinal)).ToList();
         Assert.That(files, Has.Count.EqualTo(6), "per Cluster: HelmRepository, HelmRelease, Application");
         foreach (var file in files)
         {
@@ -92,7 +85,7 @@ public class HandoffCommandTests
             Assert.That(schema.Validate(obj), Is.Empty, file);
         }
 
-        Assert.That(Yaml(_temp.Combine("handoff", "metal3", "capi-1", "flux", "helmrelease-cni.yaml"))["spec"]!["releaseName"]!.GetValue<string>(), Is.EqualTo("cni"));
+        Assert.That(Yaml(Temp.Combine("handoff", "metal3", "capi-1", "flux", "helmrelease-cni.yaml"))["spec"]!["releaseName"]!.GetValue<string>(), Is.EqualTo("cni"));
     }
 
     [Test]
@@ -118,12 +111,12 @@ public class HandoffCommandTests
     {
         var tree = await RenderTree(extra: "--no-helm-ownership");
 
-        var (exit, stdout, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        var (exit, stdout, stderr) = await Run("handoff", tree, "--out", Temp.Combine("handoff"));
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stderr, Does.Contain("error: metal3/capi-1").And.Contain("no Helm ownership metadata").And.Contain("invalid ownership metadata"));
         Assert.That(stdout, Does.Contain("0 of 2 render(s) handed off"));
-        Assert.That(Directory.Exists(_temp.Combine("handoff")), Is.False);
+        Assert.That(Directory.Exists(Temp.Combine("handoff")), Is.False);
     }
 
     [Test]
@@ -133,39 +126,39 @@ public class HandoffCommandTests
         var valuesFile = Path.Combine(tree, "metal3", "capi-1", "cilium-values.yaml");
         File.WriteAllText(valuesFile, File.ReadAllText(valuesFile).Replace("replicas: 1", "replicas: 2", StringComparison.Ordinal));
 
-        var (exit, _, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        var (exit, _, stderr) = await Run("handoff", tree, "--out", Temp.Combine("handoff"));
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stderr, Does.Contain("metal3/capi-1").And.Contain("the values file does not match the render"));
-        Assert.That(File.Exists(_temp.Combine("handoff", "metal3", "capi-1", "flux", "helmrelease-cilium.yaml")), Is.False);
-        Assert.That(File.Exists(_temp.Combine("handoff", "metal3", "capi-2", "flux", "helmrelease-cilium.yaml")), Is.True);
+        Assert.That(File.Exists(Temp.Combine("handoff", "metal3", "capi-1", "flux", "helmrelease-cilium.yaml")), Is.False);
+        Assert.That(File.Exists(Temp.Combine("handoff", "metal3", "capi-2", "flux", "helmrelease-cilium.yaml")), Is.True);
     }
 
     [Test]
     public async Task AFileAnEarlierHandoffWroteIsRemovedWhenTheReleaseIsRenamedButNotTheUsersOwn()
     {
         var tree = await RenderTree();
-        await Run("handoff", tree, "--out", _temp.Combine("handoff"));
-        var flux = _temp.Combine("handoff", "metal3", "capi-1", "flux");
+        await Run("handoff", tree, "--out", Temp.Combine("handoff"));
+        var flux = Temp.Combine("handoff", "metal3", "capi-1", "flux");
         File.WriteAllText(Path.Combine(flux, "notes.yaml"), "# mine\n");
 
         await RenderTree(extraMetadata: "  annotations:\n    addon.capi-cilium.io/helm-release-name: cni\n");
-        var (exit, _, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        var (exit, _, stderr) = await Run("handoff", tree, "--out", Temp.Combine("handoff"));
 
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(Directory.GetFiles(flux).Select(Path.GetFileName).Order(StringComparer.Ordinal),
             Is.EqualTo(new[] { "helmrelease-cni.yaml", "helmrepository-cilium.yaml", "kustomization.yaml", "notes.yaml" }));
-        Assert.That(File.Exists(_temp.Combine("handoff", "metal3", "capi-1", "argocd", "application-cilium.yaml")), Is.False);
-        Assert.That(File.Exists(_temp.Combine("handoff", "metal3", "capi-2", "argocd", "application-cilium.yaml")), Is.True);
+        Assert.That(File.Exists(Temp.Combine("handoff", "metal3", "capi-1", "argocd", "application-cilium.yaml")), Is.False);
+        Assert.That(File.Exists(Temp.Combine("handoff", "metal3", "capi-2", "argocd", "application-cilium.yaml")), Is.True);
     }
 
     [Test]
     public async Task NoRenderInTheInputsIsAUsageError()
     {
-        Directory.CreateDirectory(_temp.Combine("empty"));
-        File.WriteAllText(_temp.Combine("empty", "x.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
+        Directory.CreateDirectory(Temp.Combine("empty"));
+        File.WriteAllText(Temp.Combine("empty", "x.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n");
 
-        var (exit, _, stderr) = await Run("handoff", _temp.Combine("empty"), "--out", _temp.Combine("handoff"));
+        var (exit, _, stderr) = await Run("handoff", Temp.Combine("empty"), "--out", Temp.Combine("handoff"));
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("no capi-cilium render found"));
@@ -174,9 +167,9 @@ public class HandoffCommandTests
     private async Task<(string Tree, string Handoff)> RenderAndHandOff()
     {
         var tree = await RenderTree();
-        var (exit, _, stderr) = await Run("handoff", tree, "--out", _temp.Combine("handoff"));
+        var (exit, _, stderr) = await Run("handoff", tree, "--out", Temp.Combine("handoff"));
         Assert.That(exit, Is.EqualTo(0), stderr);
-        return (tree, _temp.Combine("handoff"));
+        return (tree, Temp.Combine("handoff"));
     }
 
     private static void Edit(string path, string from, string to)
@@ -258,7 +251,7 @@ public class HandoffCommandTests
     public async Task AHelmReleaseForABareRenderCannotAdoptIt()
     {
         var tree = await RenderTree(extra: "--no-helm-ownership");
-        var release = Path.Combine(_temp.Combine("gitops"), "helmrelease.yaml");
+        var release = Path.Combine(Temp.Combine("gitops"), "helmrelease.yaml");
         Directory.CreateDirectory(Path.GetDirectoryName(release)!);
         File.WriteAllText(release, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: cilium\n  namespace: kube-system\n  labels:\n    addon.capi-cilium.io/cluster-name: capi-1\nspec:\n  interval: 1h\n  chart:\n    spec:\n      chart: cilium\n      version: 1.18.12\n      sourceRef:\n        kind: HelmRepository\n        name: cilium\n");
 

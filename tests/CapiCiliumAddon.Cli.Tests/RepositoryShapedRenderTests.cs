@@ -8,24 +8,17 @@ namespace CapiCiliumAddon.Cli.Tests;
 /// and KubeadmControlPlane, v1beta1 and v1beta2, a ClusterClass Cluster with the endpoint variable, and one Cluster
 /// whose Metal3Cluster is not in the repository yet.
 /// </summary>
-public partial class RepositoryShapedRenderTests
+public partial class RepositoryShapedRenderTests : FakeCiliumTest
 {
-    private TempDirectory _temp = null!;
-    private string _cilium = null!;
     private string _chart = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _temp = new TempDirectory();
-        _cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "replay", _temp.Combine("record"));
-        _chart = FakeChart.Create(_temp.Combine("chart"), "1.18.12");
+        _chart = FakeChart.Create(Temp.Combine("chart"), "1.18.12");
     }
 
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
-
-    private string Clusters => _temp.Combine("repo", "clusters");
+    private string Clusters => Temp.Combine("repo", "clusters");
 
     private void Write(string relativePath, string text)
     {
@@ -44,7 +37,7 @@ public partial class RepositoryShapedRenderTests
     }
 
     private Task<(int Exit, string Stdout, string Stderr)> Render(string output, params string[] extra) =>
-        CommandRunner.Run(["render", Clusters, "--out", output, "--cilium", _cilium, "--chart-directory", _chart, .. extra]);
+        CommandRunner.Run(["render", Clusters, "--out", output, "--cilium", Cilium, "--chart-directory", _chart, .. extra]);
 
     /// <summary>The value lines after each `- name: KUBERNETES_SERVICE_HOST|PORT` in the rendered manifest.</summary>
     private static List<string> EnvValues(string configMap, string variable) =>
@@ -58,7 +51,7 @@ public partial class RepositoryShapedRenderTests
     {
         WriteRepository();
 
-        var (exit, stdout, stderr) = await Render(_temp.Combine("out"));
+        var (exit, stdout, stderr) = await Render(Temp.Combine("out"));
 
         Assert.That(exit, Is.EqualTo(1), "site-d is not ready\n" + stderr);
         Assert.That(stdout, Does.Contain("3 of 4 Cluster(s) labelled cni: cilium rendered"));
@@ -68,10 +61,10 @@ public partial class RepositoryShapedRenderTests
             ["site-b"] = "192.168.111.250",
             ["site-c"] = "192.168.111.251",
         };
-        Assert.That(Directory.GetDirectories(_temp.Combine("out", "metal3")).Select(Path.GetFileName), Is.EquivalentTo(expected.Keys));
+        Assert.That(Directory.GetDirectories(Temp.Combine("out", "metal3")).Select(Path.GetFileName), Is.EquivalentTo(expected.Keys));
         foreach (var (name, host) in expected)
         {
-            var folder = _temp.Combine("out", "metal3", name);
+            var folder = Temp.Combine("out", "metal3", name);
             Assert.That(Directory.GetFiles(folder, "clusterresourceset-*.yaml"), Has.Length.EqualTo(1), name);
             var configMaps = string.Concat(Directory.GetFiles(folder, "configmap-*.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllText));
             Assert.That(EnvValues(configMaps, "KUBERNETES_SERVICE_HOST"), Is.EqualTo(Enumerable.Repeat(host, 5)), name);
@@ -90,11 +83,11 @@ public partial class RepositoryShapedRenderTests
     {
         var examples = Path.Combine(RepositoryPaths.Root, "hack", "examples", "clusters");
 
-        var (exit, _, stderr) = await CommandRunner.Run("render", examples, "--out", _temp.Combine("out"), "--cilium", _cilium, "--chart-directory", _chart);
+        var (exit, _, stderr) = await CommandRunner.Run("render", examples, "--out", Temp.Combine("out"), "--cilium", Cilium, "--chart-directory", _chart);
 
         Assert.That(exit, Is.EqualTo(0), stderr);
-        var siteA = File.ReadAllText(_temp.Combine("out", "metal3", "site-a-prod", "configmap-site-a-prod-cilium.yaml"));
-        var siteB = File.ReadAllText(_temp.Combine("out", "metal3-edge", "site-b-edge", "configmap-site-b-edge-cilium.yaml"));
+        var siteA = File.ReadAllText(Temp.Combine("out", "metal3", "site-a-prod", "configmap-site-a-prod-cilium.yaml"));
+        var siteB = File.ReadAllText(Temp.Combine("out", "metal3-edge", "site-b-edge", "configmap-site-b-edge-cilium.yaml"));
         Assert.That(EnvValues(siteA, "KUBERNETES_SERVICE_HOST"), Is.EqualTo(Enumerable.Repeat("192.168.111.249", 5)));
         Assert.That(EnvValues(siteB, "KUBERNETES_SERVICE_HOST"), Is.EqualTo(Enumerable.Repeat("fd00:192:168:111::249", 5)));
     }
@@ -104,12 +97,12 @@ public partial class RepositoryShapedRenderTests
     {
         WriteRepository();
 
-        await Render(_temp.Combine("one"));
-        await Render(_temp.Combine("two"));
+        await Render(Temp.Combine("one"));
+        await Render(Temp.Combine("two"));
 
-        var one = CommandRunner.Snapshot(_temp.Combine("one"));
+        var one = CommandRunner.Snapshot(Temp.Combine("one"));
         Assert.That(one.Keys, Has.Count.EqualTo(12), "three Clusters, four files each (ConfigMap, ClusterResourceSet, kustomization, values)");
-        Assert.That(CommandRunner.Snapshot(_temp.Combine("two")), Is.EqualTo(one));
+        Assert.That(CommandRunner.Snapshot(Temp.Combine("two")), Is.EqualTo(one));
     }
 
     [Test]
@@ -122,7 +115,7 @@ public partial class RepositoryShapedRenderTests
         Assert.That(stdout, Does.Match(@"metal3/site-a: Cilium 1\.18\.12[^\n]*\n(  [^\n]*\n)*?  k8sServiceHost\s+192\.168\.111\.249\s+Metal3Cluster metal3/site-a spec\.controlPlaneEndpoint\.host\n"));
         Assert.That(stdout, Does.Match(@"k8sServicePort\s+6443\s+Metal3Cluster metal3/site-b spec\.controlPlaneEndpoint\.port\n"));
         Assert.That(stdout, Does.Match(@"k8sServiceHost\s+192\.168\.111\.251\s+Cluster spec\.topology\.variables\[controlPlaneEndpoint\]\.value\.host\n"));
-        Assert.That(FakeCiliumCli.ReadInvocations(_temp.Combine("record")), Is.Empty);
+        Assert.That(FakeCiliumCli.ReadInvocations(RecordDirectory), Is.Empty);
     }
 
     [Test]
@@ -130,13 +123,13 @@ public partial class RepositoryShapedRenderTests
     {
         Write("site-c.yaml", ClusterRepositoryFiles.Metal3Topology(variable: "apiServerEndpoint"));
 
-        var (withoutFlag, _, stderr) = await Render(_temp.Combine("without"));
-        var (withFlag, _, _) = await Render(_temp.Combine("with"), "--endpoint-variable", "apiServerEndpoint");
+        var (withoutFlag, _, stderr) = await Render(Temp.Combine("without"));
+        var (withFlag, _, _) = await Render(Temp.Combine("with"), "--endpoint-variable", "apiServerEndpoint");
 
         Assert.That(withoutFlag, Is.EqualTo(1));
         Assert.That(stderr, Does.Contain("the topology has no variable 'controlPlaneEndpoint'").And.Contain("--endpoint-variable"));
         Assert.That(withFlag, Is.EqualTo(0));
-        var configMap = File.ReadAllText(_temp.Combine("with", "metal3", "site-c", "configmap-site-c-cilium.yaml"));
+        var configMap = File.ReadAllText(Temp.Combine("with", "metal3", "site-c", "configmap-site-c-cilium.yaml"));
         Assert.That(EnvValues(configMap, "KUBERNETES_SERVICE_HOST"), Is.EqualTo(Enumerable.Repeat("192.168.111.251", 5)));
     }
 
@@ -157,11 +150,11 @@ public partial class RepositoryShapedRenderTests
     {
         Write("site-a.yaml", ClusterRepositoryFiles.Metal3V1Beta2(clusterExtraSpec: "  controlPlaneEndpoint:\n    host: 192.168.111.9\n    port: 6443\n"));
 
-        var (exit, stdout, stderr) = await Render(_temp.Combine("out"));
+        var (exit, stdout, stderr) = await Render(Temp.Combine("out"));
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stdout, Does.Contain("invalid: metal3/site-a"));
         Assert.That(stderr, Does.Contain("error: metal3/site-a: spec.controlPlaneEndpoint: Cluster metal3/site-a spec.controlPlaneEndpoint is 192.168.111.9:6443 but Metal3Cluster metal3/site-a spec.controlPlaneEndpoint is 192.168.111.249:6443"));
-        Assert.That(Directory.Exists(_temp.Combine("out")), Is.False);
+        Assert.That(Directory.Exists(Temp.Combine("out")), Is.False);
     }
 }

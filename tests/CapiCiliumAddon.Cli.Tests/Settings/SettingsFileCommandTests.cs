@@ -7,31 +7,24 @@ namespace CapiCiliumAddon.Cli.Tests.Settings;
 /// A GitOps repository that keeps its render settings in capi-cilium.yaml: render, check and bump find it above the
 /// Cluster files and use it, flags override it, and bump records the new version in it.
 /// </summary>
-public class SettingsFileCommandTests
+public class SettingsFileCommandTests : FakeCiliumTest
 {
-    private TempDirectory _temp = null!;
-    private string _cilium = null!;
 
     [SetUp]
     public void SetUp()
     {
-        _temp = new TempDirectory();
-        _cilium = FakeCiliumCli.CreateWrapper(_temp.Combine("bin"), "replay", _temp.Combine("record"));
-        Directory.CreateDirectory(_temp.Combine("repo", ".git"));
-        FakeChart.Create(_temp.Combine("repo", "charts", "cilium-1.17.18"), "1.17.18");
-        FakeChart.Create(_temp.Combine("repo", "charts", "cilium-1.18.12"), "1.18.12");
-        Directory.CreateDirectory(_temp.Combine("repo", "clusters", "site-a"));
-        File.WriteAllText(_temp.Combine("repo", "clusters", "site-a", "cluster.yaml"), RenderCommandTests.Cluster("capi-1"));
+        Directory.CreateDirectory(Temp.Combine("repo", ".git"));
+        FakeChart.Create(Temp.Combine("repo", "charts", "cilium-1.17.18"), "1.17.18");
+        FakeChart.Create(Temp.Combine("repo", "charts", "cilium-1.18.12"), "1.18.12");
+        Directory.CreateDirectory(Temp.Combine("repo", "clusters", "site-a"));
+        File.WriteAllText(Temp.Combine("repo", "clusters", "site-a", "cluster.yaml"), RenderCommandTests.Cluster("capi-1"));
     }
 
-    [TearDown]
-    public void TearDown() => _temp.Dispose();
+    private string SettingsPath => Temp.Combine("repo", RepositorySettings.FileName);
 
-    private string SettingsPath => _temp.Combine("repo", RepositorySettings.FileName);
+    private string Clusters => Temp.Combine("repo", "clusters");
 
-    private string Clusters => _temp.Combine("repo", "clusters");
-
-    private string Tree => _temp.Combine("repo", "cilium");
+    private string Tree => Temp.Combine("repo", "cilium");
 
     private const string Settings = """
         # How this repository renders Cilium (capi-cilium render/check/bump read this file).
@@ -51,8 +44,8 @@ public class SettingsFileCommandTests
     {
         File.WriteAllText(SettingsPath, Settings);
 
-        var render = await Run("render", Clusters, "--out", Tree, "--cilium", _cilium);
-        var check = await Run("check", Clusters, "--against", Tree, "--cilium", _cilium);
+        var render = await Run("render", Clusters, "--out", Tree, "--cilium", Cilium);
+        var check = await Run("check", Clusters, "--against", Tree, "--cilium", Cilium);
 
         Assert.That(render.Exit, Is.EqualTo(0), render.Stderr);
         Assert.That(render.Stderr, Does.Contain($"settings: {SettingsPath}"));
@@ -66,7 +59,7 @@ public class SettingsFileCommandTests
     {
         File.WriteAllText(SettingsPath, Settings);
 
-        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", _cilium, "--cilium-version", "1.18.12");
+        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", Cilium, "--cilium-version", "1.18.12");
 
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(ConfigMap, Does.Contain("quay.io/cilium/cilium:v1.18.12@"));
@@ -75,11 +68,11 @@ public class SettingsFileCommandTests
     [Test]
     public async Task AnExplicitConfigIsUsedWhereverItIs()
     {
-        var elsewhere = _temp.Combine("elsewhere.yaml");
-        File.WriteAllText(elsewhere, $"ciliumVersion: 1.18.12\nchartDirectories: [{_temp.Combine("repo", "charts", "cilium-1.18.12")}]\n");
+        var elsewhere = Temp.Combine("elsewhere.yaml");
+        File.WriteAllText(elsewhere, $"ciliumVersion: 1.18.12\nchartDirectories: [{Temp.Combine("repo", "charts", "cilium-1.18.12")}]\n");
         File.WriteAllText(SettingsPath, Settings);
 
-        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", _cilium, "--config", elsewhere);
+        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", Cilium, "--config", elsewhere);
 
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(stderr, Does.Contain($"settings: {elsewhere}"));
@@ -91,12 +84,12 @@ public class SettingsFileCommandTests
     {
         File.WriteAllText(SettingsPath, Settings + "\nstamp: sometimes\n");
 
-        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", _cilium);
+        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", Cilium);
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain($"error: settings file {SettingsPath}: line 7: stamp: 'sometimes' is not true or false"));
         Assert.That(Directory.Exists(Tree), Is.False);
-        Assert.That(FakeCiliumCli.ReadInvocations(_temp.Combine("record")), Is.Empty, "refused before the CLI ran");
+        Assert.That(FakeCiliumCli.ReadInvocations(RecordDirectory), Is.Empty, "refused before the CLI ran");
     }
 
     [Test]
@@ -105,21 +98,21 @@ public class SettingsFileCommandTests
         File.WriteAllText(Path.Combine(Clusters, "site-a", "more.yaml"), RenderCommandTests.Cluster("capi-2", "host: 10.250.250.30\n    port: 6443"));
         File.WriteAllText(SettingsPath, Settings + "\nstamp: false\n");
 
-        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", _cilium);
+        var (exit, _, stderr) = await Run("render", Clusters, "--out", Tree, "--cilium", Cilium);
 
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(stderr, Does.Not.Contain("stamping:"));
-        Assert.That(FakeCiliumCli.ReadInvocations(_temp.Combine("record")).Count(i => i.Argv.Contains("install")), Is.EqualTo(2), "one CLI run per Cluster");
+        Assert.That(FakeCiliumCli.ReadInvocations(RecordDirectory).Count(i => i.Argv.Contains("install")), Is.EqualTo(2), "one CLI run per Cluster");
     }
 
     [Test]
     public async Task BumpRecordsTheNewVersionInTheFileSoLaterChecksStayThere()
     {
         File.WriteAllText(SettingsPath, Settings);
-        Assert.That((await Run("render", Clusters, "--out", Tree, "--cilium", _cilium)).Exit, Is.EqualTo(0));
+        Assert.That((await Run("render", Clusters, "--out", Tree, "--cilium", Cilium)).Exit, Is.EqualTo(0));
 
-        var bump = await Run("bump", "--to", "1.18.12", Clusters, "--out", Tree, "--cilium", _cilium);
-        var check = await Run("check", Clusters, "--against", Tree, "--cilium", _cilium);
+        var bump = await Run("bump", "--to", "1.18.12", Clusters, "--out", Tree, "--cilium", Cilium);
+        var check = await Run("check", Clusters, "--against", Tree, "--cilium", Cilium);
 
         Assert.That(bump.Exit, Is.EqualTo(0), bump.Stderr);
         Assert.That(bump.Stdout, Does.Contain($"Recorded: {SettingsPath} now says ciliumVersion: 1.18.12"));
