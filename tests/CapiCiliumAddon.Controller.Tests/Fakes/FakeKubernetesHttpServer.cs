@@ -218,6 +218,7 @@ public sealed class FakeKubernetesHttpServer : IAsyncDisposable
                     throw new KubernetesInvalidException("Invalid", $"{route.Type.Kind} \"\" is invalid: metadata.name: Required value: name or generateName is required", [new StatusCause("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]);
                 }
 
+                route = route with { Name = FakeKubernetesClient.Name(obj) };
                 await WriteAsync(context, StatusCodes.Status201Created, await Store.CreateAsync(route.Type, obj, cancellationToken));
             }
             else if (route.Name is not null && method == HttpMethods.Put)
