@@ -132,14 +132,7 @@ internal static class Harness
     /// </summary>
     public static async Task<int> RerunWithAsync(IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        var args = Environment.GetCommandLineArgs();
-        // Under `dotnet X.dll`, the first argument is the assembly; an apphost has its own path there instead.
-        foreach (var argument in Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? args : args.Skip(1))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = SelfStartInfo(Environment.GetCommandLineArgs().Skip(1));
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -150,18 +143,38 @@ internal static class Harness
         return child.ExitCode;
     }
 
+    /// <summary>How to start this benchmark program again with <paramref name="arguments"/> (e.g. another mode of it).</summary>
+    public static ProcessStartInfo SelfStartInfo(params IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        // Under `dotnet X.dll` the assembly comes first; an apphost is the program itself.
+        if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
     public static string F(double value, string format = "0.000") => value.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
 }
 
-/// <summary>The highest working set seen, sampled on a thread of its own.</summary>
+/// <summary>The highest working set, managed heap and GC-committed memory seen, sampled on a thread of its own.</summary>
 internal sealed class PeakSampler : IDisposable
 {
     private readonly Process process;
     private readonly Thread thread;
     private volatile bool stop;
     private long peak;
+    private long peakManagedHeap;
+    private long peakCommitted;
 
     public PeakSampler(Process process)
     {
@@ -172,8 +185,19 @@ internal sealed class PeakSampler : IDisposable
 
     public long Peak => Interlocked.Read(ref peak);
 
+    /// <summary>Bytes of live and not yet collected objects (GC.GetTotalMemory without a collection).</summary>
+    public long PeakManagedHeap => Interlocked.Read(ref peakManagedHeap);
+
+    /// <summary>Memory the GC has committed for its heap, free space within it included.</summary>
+    public long PeakCommitted => Interlocked.Read(ref peakCommitted);
+
     public void Stop()
     {
+        if (stop)
+        {
+            return;
+        }
+
         stop = true;
         thread.Join();
     }
@@ -185,13 +209,18 @@ internal sealed class PeakSampler : IDisposable
         while (!stop)
         {
             process.Refresh();
-            var now = process.WorkingSet64;
-            if (now > Interlocked.Read(ref peak))
-            {
-                Interlocked.Exchange(ref peak, now);
-            }
-
+            Raise(ref peak, process.WorkingSet64);
+            Raise(ref peakManagedHeap, GC.GetTotalMemory(forceFullCollection: false));
+            Raise(ref peakCommitted, GC.GetGCMemoryInfo().TotalCommittedBytes);
             Thread.Sleep(10);
+        }
+    }
+
+    private static void Raise(ref long peak, long now)
+    {
+        if (now > Interlocked.Read(ref peak))
+        {
+            Interlocked.Exchange(ref peak, now);
         }
     }
 }

@@ -103,12 +103,16 @@ public sealed class FakeKubernetesHttpServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Writes a kubeconfig for this server; see <see cref="WriteKubeconfig(Uri, string)"/>.</summary>
+    public string WriteKubeconfig(string path) => WriteKubeconfig(Url, path);
+
     /// <summary>
-    /// Writes a kubeconfig whose current context points at this server and returns its path. Its user has a bearer
-    /// token because the library's loader refuses a user without a credential; the server does not check it.
+    /// Writes a kubeconfig whose current context points at <paramref name="server"/> and returns its path. Its user
+    /// has a bearer token because the library's loader refuses a user without a credential; the server ignores it.
     /// </summary>
-    public string WriteKubeconfig(string path)
+    public static string WriteKubeconfig(Uri server, string path)
     {
+        ArgumentNullException.ThrowIfNull(server);
         File.WriteAllText(path, $"""
             apiVersion: v1
             kind: Config
@@ -116,7 +120,7 @@ public sealed class FakeKubernetesHttpServer : IAsyncDisposable
             clusters:
             - name: fake
               cluster:
-                server: {Url.ToString().TrimEnd('/')}
+                server: {server.ToString().TrimEnd('/')}
             contexts:
             - name: fake
               context:
