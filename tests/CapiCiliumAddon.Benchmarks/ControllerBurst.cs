@@ -34,6 +34,7 @@ internal static class ControllerBurst
         var stamp = true;
         var heapLimit = true;
         var outOfProcess = false;
+        var helmOwnership = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -43,9 +44,10 @@ internal static class ControllerBurst
                 case "--cilium": cilium = args[++i]; break;
                 case "--no-stamp": stamp = false; break;
                 case "--no-heap-limit": heapLimit = false; break;
+                case "--no-helm-ownership": helmOwnership = false; break;
                 case "--api-server" when i + 1 < args.Length && args[i + 1] is "memory" or "process": outOfProcess = args[++i] == "process"; break;
                 default:
-                    await Console.Error.WriteLineAsync($"burst: unknown argument {args[i]} (--clusters N --workers W --cilium PATH [--no-stamp] [--no-heap-limit] [--api-server memory|process])");
+                    await Console.Error.WriteLineAsync($"burst: unknown argument {args[i]} (--clusters N --workers W --cilium PATH [--no-stamp] [--no-heap-limit] [--no-helm-ownership] [--api-server memory|process])");
                     return 2;
             }
         }
@@ -79,7 +81,7 @@ internal static class ControllerBurst
         var (cli, installRuns) = CountingCli(cilium, work.Path);
         var runner = new CiliumCliRunner(new CiliumCliOptions(cli));
         var cliVersion = await runner.GetVersionAsync(CancellationToken.None);
-        Console.WriteLine($"burst: {clusters} new Cluster(s) of one group, {workers} worker(s), {Environment.ProcessorCount} processor(s), cilium {cilium} ({cliVersion}), stamping {(stamp ? "on" : "off")}");
+        Console.WriteLine($"burst: {clusters} new Cluster(s) of one group, {workers} worker(s), {Environment.ProcessorCount} processor(s), cilium {cilium} ({cliVersion}), stamping {(stamp ? "on" : "off")}, Helm ownership metadata {(helmOwnership ? "on" : "off")}");
         Console.WriteLine(heapLimit
             ? $"GC heap limit: {Mib(heap)} MiB, as the Deployment implies (memory limit {Mib(memoryLimit)} MiB; {string.Join(", ", deploymentEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}); the GC reports {Mib(actual)} MiB"
             : $"GC heap limit: none (--no-heap-limit); the GC reports {Mib(actual)} MiB available");
@@ -111,7 +113,7 @@ internal static class ControllerBurst
         var gen2Before = GC.CollectionCount(2);
         var serverCpuBefore = (await api.StatsAsync()).Cpu;
         using var sampler = new PeakSampler(self);
-        var renderer = new CountingRenderer(ControllerRestart.Renderer(runner, cliVersion, stamp));
+        var renderer = new CountingRenderer(ControllerRestart.Renderer(runner, cliVersion, stamp, helmOwnership));
         var burst = Stopwatch.StartNew();
         ControllerMetricTotals metrics;
         using (var host = ControllerHost.Build(options, api.Client, renderer, NullLoggerFactory.Instance))
@@ -148,6 +150,7 @@ internal static class ControllerBurst
         Console.WriteLine($"cpu in this process: {F(cpu.TotalSeconds)} s, {F(cpu.TotalMilliseconds / clusters, "0.00")} ms per Cluster ({inThisProcess}; the CLI's processes not)");
         Console.WriteLine($"allocated: {Mib(allocated)} MiB, {F(PerCluster(allocated) / 1048576.0, "0.00")} MiB per Cluster ({inThisProcess}); gen2 collections: {gen2}");
         Console.WriteLine($"working set: before {Mib(baselineWorkingSet)} MiB, peak {Mib(sampler.Peak)} MiB sampled every 10 ms, process peak {Mib(self.PeakWorkingSet64)} MiB (goal <= 300 MB = 286.1 MiB)");
+        Console.WriteLine($"at the working set's peak: {sampler.PeakComposition}");
         Console.WriteLine($"GC: peak managed heap {Mib(sampler.PeakManagedHeap)} MiB and peak committed {Mib(sampler.PeakCommitted)} MiB, sampled every 10 ms; {(heapLimit ? $"limit {Mib(heap)} MiB" : "no limit")}");
         Console.WriteLine(outOfProcess
             ? $"managed heap after the burst: {Mib(heapAfter)} MiB (this process: the controller's informer cache, stamp templates and client)"
@@ -160,7 +163,7 @@ internal static class ControllerBurst
         // The restart: a new controller (in its own client, as a new process would have) renders and writes nothing.
         await api.ClearCallsAsync();
         var runsBefore = installRuns();
-        var second = new CountingRenderer(ControllerRestart.Renderer(runner, cliVersion, stamp));
+        var second = new CountingRenderer(ControllerRestart.Renderer(runner, cliVersion, stamp, helmOwnership));
         var restart = Stopwatch.StartNew();
         using (var restartClient = api.NewClient())
         using (var restarted = ControllerHost.Build(options, restartClient.Client, second, NullLoggerFactory.Instance))

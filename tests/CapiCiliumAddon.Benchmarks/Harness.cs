@@ -175,6 +175,7 @@ internal sealed class PeakSampler : IDisposable
     private long peak;
     private long peakManagedHeap;
     private long peakCommitted;
+    private string peakComposition = "";
 
     public PeakSampler(Process process)
     {
@@ -190,6 +191,13 @@ internal sealed class PeakSampler : IDisposable
 
     /// <summary>Memory the GC has committed for its heap, free space within it included.</summary>
     public long PeakCommitted => Interlocked.Read(ref peakCommitted);
+
+    /// <summary>
+    /// What the resident memory was made of at the working set's peak, from /proc/self/status (Linux): anonymous
+    /// memory (the GC heap, the runtime's and native allocations, stacks) and file-backed pages (mapped assemblies
+    /// and native libraries). Empty elsewhere.
+    /// </summary>
+    public string PeakComposition => Volatile.Read(ref peakComposition);
 
     public void Stop()
     {
@@ -209,18 +217,34 @@ internal sealed class PeakSampler : IDisposable
         while (!stop)
         {
             process.Refresh();
-            Raise(ref peak, process.WorkingSet64);
+            if (Raise(ref peak, process.WorkingSet64) && OperatingSystem.IsLinux())
+            {
+                Volatile.Write(ref peakComposition, Composition());
+            }
+
             Raise(ref peakManagedHeap, GC.GetTotalMemory(forceFullCollection: false));
             Raise(ref peakCommitted, GC.GetGCMemoryInfo().TotalCommittedBytes);
             Thread.Sleep(10);
         }
     }
 
-    private static void Raise(ref long peak, long now)
+    private static bool Raise(ref long peak, long now)
     {
-        if (now > Interlocked.Read(ref peak))
+        if (now <= Interlocked.Read(ref peak))
         {
-            Interlocked.Exchange(ref peak, now);
+            return false;
         }
+
+        Interlocked.Exchange(ref peak, now);
+        return true;
+    }
+
+    private static string Composition()
+    {
+        var fields = File.ReadLines("/proc/self/status")
+            .Select(line => line.Split(':', 2))
+            .Where(kv => kv.Length == 2 && kv[0] is "RssAnon" or "RssFile" or "RssShmem")
+            .ToDictionary(kv => kv[0], kv => long.Parse(kv[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024);
+        return string.Join(", ", fields.Select(kv => $"{kv.Key} {Harness.Mib(kv.Value)} MiB"));
     }
 }
