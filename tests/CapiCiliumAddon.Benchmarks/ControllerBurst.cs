@@ -153,7 +153,7 @@ internal static class ControllerBurst
         Console.WriteLine($"at the working set's peak: {sampler.PeakComposition}");
         Console.WriteLine($"GC: peak managed heap {Mib(sampler.PeakManagedHeap)} MiB and peak committed {Mib(sampler.PeakCommitted)} MiB, sampled every 10 ms; {(heapLimit ? $"limit {Mib(heap)} MiB" : "no limit")}");
         Console.WriteLine(outOfProcess
-            ? $"managed heap after the burst: {Mib(heapAfter)} MiB (this process: the controller's informer cache, stamp templates and client)"
+            ? $"managed heap after the burst: {Mib(heapAfter)} MiB (this process once the controller stopped: the renderer's stamp templates, the client, the runtime's own)"
             : $"managed heap after the burst: {Mib(heapAfter)} MiB (mostly the in-memory API server's store: {clusters} Clusters, their ConfigMaps and CRSs)");
         if (outOfProcess)
         {
