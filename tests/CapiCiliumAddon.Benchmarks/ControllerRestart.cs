@@ -163,10 +163,14 @@ internal static class ControllerRestart
     }
 
     /// <summary>The rendering core as `capi-cilium controller` wires it.</summary>
-    internal static CoreClusterAddonRenderer Renderer(CiliumCliRunner runner, string cliVersion, bool stamp)
+    /// <param name="helmOwnership">False renders the bare chart output, without Helm's ownership metadata (--no-helm-ownership).</param>
+    internal static CoreClusterAddonRenderer Renderer(CiliumCliRunner runner, string cliVersion, bool stamp, bool helmOwnership = true)
     {
         var pipeline = new AddonRenderPipeline(runner);
-        return new CoreClusterAddonRenderer(new RenderPlanner(BenchInputs.PlanContext(cliVersion)), pipeline, stamp ? new StampTemplateCache(runner, pipeline) : null);
+        return new CoreClusterAddonRenderer(
+            new RenderPlanner(BenchInputs.PlanContext(cliVersion) with { HelmOwnership = helmOwnership }),
+            pipeline,
+            stamp ? new StampTemplateCache(runner, pipeline) : null);
     }
 
     private static readonly ResourceType[] StoredTypes = [ResourceType.Cluster, ResourceType.ConfigMap, ResourceType.Secret, ResourceType.ClusterResourceSet];

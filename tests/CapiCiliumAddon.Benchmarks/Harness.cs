@@ -132,14 +132,7 @@ internal static class Harness
     /// </summary>
     public static async Task<int> RerunWithAsync(IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        var args = Environment.GetCommandLineArgs();
-        // Under `dotnet X.dll`, the first argument is the assembly; an apphost has its own path there instead.
-        foreach (var argument in Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? args : args.Skip(1))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = SelfStartInfo(Environment.GetCommandLineArgs().Skip(1));
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
@@ -150,18 +143,39 @@ internal static class Harness
         return child.ExitCode;
     }
 
+    /// <summary>How to start this benchmark program again with <paramref name="arguments"/> (e.g. another mode of it).</summary>
+    public static ProcessStartInfo SelfStartInfo(params IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        // Under `dotnet X.dll` the assembly comes first; an apphost is the program itself.
+        if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
     public static string F(double value, string format = "0.000") => value.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
 }
 
-/// <summary>The highest working set seen, sampled on a thread of its own.</summary>
+/// <summary>The highest working set, managed heap and GC-committed memory seen, sampled on a thread of its own.</summary>
 internal sealed class PeakSampler : IDisposable
 {
     private readonly Process process;
     private readonly Thread thread;
     private volatile bool stop;
     private long peak;
+    private long peakManagedHeap;
+    private long peakCommitted;
+    private string peakComposition = "";
 
     public PeakSampler(Process process)
     {
@@ -172,8 +186,26 @@ internal sealed class PeakSampler : IDisposable
 
     public long Peak => Interlocked.Read(ref peak);
 
+    /// <summary>Bytes of live and not yet collected objects (GC.GetTotalMemory without a collection).</summary>
+    public long PeakManagedHeap => Interlocked.Read(ref peakManagedHeap);
+
+    /// <summary>Memory the GC has committed for its heap, free space within it included.</summary>
+    public long PeakCommitted => Interlocked.Read(ref peakCommitted);
+
+    /// <summary>
+    /// What the resident memory was made of at the working set's peak, from /proc/self/status (Linux): anonymous
+    /// memory (the GC heap, the runtime's and native allocations, stacks) and file-backed pages (mapped assemblies
+    /// and native libraries). Empty elsewhere.
+    /// </summary>
+    public string PeakComposition => Volatile.Read(ref peakComposition);
+
     public void Stop()
     {
+        if (stop)
+        {
+            return;
+        }
+
         stop = true;
         thread.Join();
     }
@@ -185,13 +217,34 @@ internal sealed class PeakSampler : IDisposable
         while (!stop)
         {
             process.Refresh();
-            var now = process.WorkingSet64;
-            if (now > Interlocked.Read(ref peak))
+            if (Raise(ref peak, process.WorkingSet64) && OperatingSystem.IsLinux())
             {
-                Interlocked.Exchange(ref peak, now);
+                Volatile.Write(ref peakComposition, Composition());
             }
 
+            Raise(ref peakManagedHeap, GC.GetTotalMemory(forceFullCollection: false));
+            Raise(ref peakCommitted, GC.GetGCMemoryInfo().TotalCommittedBytes);
             Thread.Sleep(10);
         }
+    }
+
+    private static bool Raise(ref long peak, long now)
+    {
+        if (now <= Interlocked.Read(ref peak))
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref peak, now);
+        return true;
+    }
+
+    private static string Composition()
+    {
+        var fields = File.ReadLines("/proc/self/status")
+            .Select(line => line.Split(':', 2))
+            .Where(kv => kv.Length == 2 && kv[0] is "RssAnon" or "RssFile" or "RssShmem")
+            .ToDictionary(kv => kv[0], kv => long.Parse(kv[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024);
+        return string.Join(", ", fields.Select(kv => $"{kv.Key} {Harness.Mib(kv.Value)} MiB"));
     }
 }

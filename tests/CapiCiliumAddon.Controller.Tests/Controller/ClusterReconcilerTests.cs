@@ -208,7 +208,7 @@ public sealed class ClusterReconcilerTests
         var result = await reconciler.ReconcileAsync("metal3/capi-1", CancellationToken.None);
         Assert.That(result.Result, Is.EqualTo("conflict"));
         Assert.That(fake.Peek(ResourceType.ConfigMap, Ns, "capi-1-cilium")!["data"]!["cilium.yaml"]!.GetValue<string>(), Is.EqualTo("hijacked"));
-        Assert.That(Events("ObjectNotOwned").Single()["note"]!.GetValue<string>(), Does.Contain("data/cilium.yaml"));
+        Assert.That(Events("ObjectNotOwned").Single()["note"]!.GetValue<string>(), Does.Contain(".data.cilium.yaml"));
         Assert.That(cm, Is.Not.Null);
     }
 

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using CapiCiliumAddon.Kubernetes;
@@ -68,6 +71,14 @@ public sealed class FakeKubernetesClient : IKubernetesClient
         lock (gate)
         {
             return objects.TryGetValue(StoreKey(type, ns, name), out var o) ? o.DeepClone().AsObject() : null;
+        }
+    }
+
+    public bool Contains(ResourceType type, string? ns, string name)
+    {
+        lock (gate)
+        {
+            return objects.ContainsKey(StoreKey(type, ns, name));
         }
     }
 
@@ -157,22 +168,71 @@ public sealed class FakeKubernetesClient : IKubernetesClient
         }
     }
 
-    public Task<ObjectList> ListAsync(ResourceType type, string? @namespace, ListOptions options, CancellationToken cancellationToken) =>
-        ListAllAsync(type, @namespace, options, cancellationToken);
+    /// <summary>
+    /// One page when <see cref="ListOptions.Limit"/> is set, with a continue token like the real server's (base64 JSON
+    /// of the list's resourceVersion and the key to start after); 410 Expired for a token older than the last
+    /// <see cref="Compact"/>. Unlike etcd, later pages show the store as it is now, not as it was at the first page.
+    /// </summary>
+    public Task<ObjectList> ListAsync(ResourceType type, string? @namespace, ListOptions options, CancellationToken cancellationToken)
+    {
+        Enter(new FakeCall("list", type, @namespace, null));
+        return Task.FromResult(List(type, @namespace, options.LabelSelector, options.Limit, options.Continue));
+    }
 
+    /// <summary>Every matching object in one list, whatever the options' limit.</summary>
     public Task<ObjectList> ListAllAsync(ResourceType type, string? @namespace, ListOptions options, CancellationToken cancellationToken)
     {
         Enter(new FakeCall("list", type, @namespace, null));
-        var selector = LabelSelector.Parse(options.LabelSelector);
+        return Task.FromResult(List(type, @namespace, options.LabelSelector, limit: null, options.Continue));
+    }
+
+    private ObjectList List(ResourceType type, string? @namespace, string? labelSelector, int? limit, string? continueToken)
+    {
+        var selector = LabelSelector.Parse(labelSelector);
         lock (gate)
         {
-            var items = objects.Where(kv => kv.Key.StartsWith(TypeKey(type) + "|", StringComparison.Ordinal))
+            var (listVersion, after) = continueToken is null ? (resourceVersion, "") : ReadContinue(continueToken);
+            var matching = objects.Where(kv => kv.Key.StartsWith(TypeKey(type) + "|", StringComparison.Ordinal))
                 .Select(kv => kv.Value)
                 .Where(o => (@namespace is null || Ns(o) == @namespace) && selector.Matches(o))
-                .OrderBy(o => Ns(o) + "/" + Name(o), StringComparer.Ordinal)
-                .Select(o => o.DeepClone().AsObject()).ToList();
-            return Task.FromResult(new ObjectList(items, resourceVersion.ToString(), null));
+                .Select(o => (Key: Ns(o) + "/" + Name(o), Object: o))
+                .Where(o => string.CompareOrdinal(o.Key, after) > 0)
+                .OrderBy(o => o.Key, StringComparer.Ordinal)
+                .ToList();
+            var page = limit is > 0 && matching.Count > limit ? matching[..limit.Value] : matching;
+            var next = page.Count < matching.Count ? WriteContinue(listVersion, page[^1].Key) : null;
+            return new ObjectList([.. page.Select(o => o.Object.DeepClone().AsObject())], listVersion.ToString(CultureInfo.InvariantCulture), next);
         }
+    }
+
+    private static string WriteContinue(long listVersion, string lastKey) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = listVersion, ["start"] = lastKey + "\u0000" }.ToJsonString()))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The list's resourceVersion and the key its next page starts after; caller holds the gate.</summary>
+    private (long ListVersion, string After) ReadContinue(string token)
+    {
+        JsonObject? parsed = null;
+        try
+        {
+            var base64 = token.Replace('-', '+').Replace('_', '/');
+            parsed = JsonNode.Parse(Convert.FromBase64String(base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '='))) as JsonObject;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+        }
+
+        if (parsed?["rv"] is not JsonValue rv || !rv.TryGetValue<long>(out var listVersion) || parsed["start"] is not JsonValue start || !start.TryGetValue<string>(out var startKey) || !startKey.EndsWith('\u0000'))
+        {
+            throw new KubernetesBadRequestException("BadRequest", $"continue key is not valid: {token}", []);
+        }
+
+        if (listVersion < compactedBelow)
+        {
+            throw new KubernetesGoneException("Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.", []);
+        }
+
+        return (listVersion, startKey[..^1]);
     }
 
     public async IAsyncEnumerable<WatchEvent> WatchAsync(ResourceType type, string? @namespace, WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -244,7 +304,7 @@ public sealed class FakeKubernetesClient : IKubernetesClient
             var sentRv = obj["metadata"]?["resourceVersion"]?.GetValue<string>();
             if (sentRv is not null && sentRv != Rv(old))
             {
-                throw new KubernetesConflictException("Conflict", $"Operation cannot be fulfilled on {type.Plural} \"{Name(obj)}\": the object has been modified", []);
+                throw new KubernetesConflictException("Conflict", $"Operation cannot be fulfilled on {Describe(type, Name(obj))}: the object has been modified; please apply your changes to the latest version and try again", []);
             }
 
             var updated = obj.DeepClone().AsObject();
@@ -286,14 +346,17 @@ public sealed class FakeKubernetesClient : IKubernetesClient
                 {
                     if (manager != options.FieldManager && owned.Contains(path) && current.TryGetValue(path, out var cur) && !JsonNode.DeepEquals(cur, value))
                     {
-                        conflicts.Add(new StatusCause("FieldManagerConflict", path, $"conflict with \"{manager}\""));
+                        conflicts.Add(new StatusCause("FieldManagerConflict", FieldPath(path), $"conflict with \"{manager}\""));
                     }
                 }
             }
 
             if (conflicts.Count > 0 && !options.Force)
             {
-                throw new KubernetesConflictException("Conflict", $"Apply failed with {conflicts.Count} conflict(s): " + string.Join(", ", conflicts.Select(c => c.Message + ": " + c.Field)), conflicts);
+                var described = conflicts.Select(c => $"{c.Message}: {c.Field}").ToList();
+                throw new KubernetesConflictException("Conflict", described.Count == 1
+                    ? $"Apply failed with 1 conflict: {described[0]}"
+                    : $"Apply failed with {described.Count} conflicts: {string.Join("\n", described)}", conflicts);
             }
 
             var updated = old.DeepClone().AsObject();
@@ -339,7 +402,7 @@ public sealed class FakeKubernetesClient : IKubernetesClient
 
             if (options.PreconditionResourceVersion is not null && options.PreconditionResourceVersion != Rv(old))
             {
-                throw new KubernetesConflictException("Conflict", "Precondition failed: resourceVersion", []);
+                throw new KubernetesConflictException("Conflict", $"Precondition failed: ResourceVersion in precondition: {options.PreconditionResourceVersion}, ResourceVersion in object meta: {Rv(old)}", []);
             }
 
             objects.Remove(key);
@@ -387,7 +450,7 @@ public sealed class FakeKubernetesClient : IKubernetesClient
             var key = StoreKey(type, Ns(obj), Name(obj));
             if (objects.ContainsKey(key))
             {
-                throw new KubernetesAlreadyExistsException("AlreadyExists", $"{type.Plural} \"{Name(obj)}\" already exists", []);
+                throw new KubernetesAlreadyExistsException("AlreadyExists", $"{Describe(type, Name(obj))} already exists", []);
             }
 
             var meta = obj["metadata"] as JsonObject ?? [];
@@ -503,7 +566,14 @@ public sealed class FakeKubernetesClient : IKubernetesClient
     }
 
     private static KubernetesNotFoundException NotFound(ResourceType type, string name) =>
-        new("NotFound", $"{type.Plural}.{type.Group} \"{name}\" not found", []);
+        new("NotFound", $"{Describe(type, name)} not found", []);
+
+    /// <summary>An object as the real server's messages name it: configmaps "x", clusters.cluster.x-k8s.io "y".</summary>
+    private static string Describe(ResourceType type, string name) =>
+        type.Group.Length == 0 ? $"{type.Plural} \"{name}\"" : $"{type.Plural}.{type.Group} \"{name}\"";
+
+    /// <summary>A coarse field path as the real server names fields in conflicts: data/x becomes .data.x.</summary>
+    private static string FieldPath(string path) => "." + path.Replace('/', '.');
 
     private static string TypeKey(ResourceType type) => $"{type.Group}/{type.Plural}";
 
