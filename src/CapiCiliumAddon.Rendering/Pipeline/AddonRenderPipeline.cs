@@ -59,7 +59,8 @@ public sealed class AddonRenderPipeline(CiliumCliRunner cli, AddonLimits? limits
         }
 
         var identity = new AddonIdentity(plan.Cluster.Namespace, plan.Cluster.Name, plan.SelectorLabel);
-        var built = AddonObjectsBuilder.Build(identity, manifest, plan.OutputAnnotations, limits) with { HelmValues = plan.HelmValuesFile };
+        var values = plan.HelmValuesFile;
+        var built = AddonObjectsBuilder.Build(identity, manifest, plan.OutputAnnotationsFor(values), limits) with { HelmValues = values };
         problems.AddRange(built.Problems);
         return !built.Succeeded || problems.Any(p => p.Severity == ProblemSeverity.Error)
             ? new ClusterResult(key, ClusterState.Failed, plan, null, problems)

@@ -37,22 +37,25 @@ public sealed record RenderPlan(
     public HelmValuesFile HelmValuesFile => HelmValuesFile.From(Values);
 
     /// <summary>The annotations every output object carries: what produced it, from which inputs, and who may adopt it.</summary>
-    public IReadOnlyDictionary<string, string> OutputAnnotations
-    {
-        get
-        {
-            var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
-            {
-                [AddonKeys.InputHashAnnotation] = InputHash,
-                [AddonKeys.HelmValuesHashAnnotation] = HelmValuesFile.Hash,
-            };
-            foreach (var (key, value) in GroupAnnotations)
-            {
-                annotations.Add(key, value);
-            }
+    public IReadOnlyDictionary<string, string> OutputAnnotations => OutputAnnotationsFor(HelmValuesFile);
 
-            return annotations;
+    /// <summary>
+    /// <see cref="OutputAnnotations"/> for this plan's <paramref name="values"/> file, which a caller that also ships the
+    /// file has made already: making it serialises and reads back every value.
+    /// </summary>
+    internal IReadOnlyDictionary<string, string> OutputAnnotationsFor(HelmValuesFile values)
+    {
+        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [AddonKeys.InputHashAnnotation] = InputHash,
+            [AddonKeys.HelmValuesHashAnnotation] = values.Hash,
+        };
+        foreach (var (key, value) in GroupAnnotations)
+        {
+            annotations.Add(key, value);
         }
+
+        return annotations;
     }
 
     /// <summary>
