@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Settings;
 using CapiCiliumAddon.Testing;
 using k8s;
@@ -15,8 +16,8 @@ namespace CapiCiliumAddon.Cli.Tests.EndToEnd;
 /// Opt-in, against a REAL kube-apiserver (E2E_KUBECONFIG) and, for the takeover, the REAL Cilium CLI (CILIUM_CLI with
 /// at least two unpacked charts in CILIUM_CHART_DIRECTORY). What the recordings install-over-crs-objects-1.18 and
 /// install-over-owned-objects-1.18 show, asserted on today's tools: our render, applied as a ClusterResourceSet
-/// applies it, is adopted by `cilium install` with our values without changing an object, and `cilium upgrade` then
-/// moves it to the next chart.
+/// applies it, is adopted by `cilium install` with our values without changing an object, and `cilium upgrade` with
+/// the next render's values then moves it to the next chart, keeping the Cluster's control plane endpoint.
 /// </summary>
 [Category("EndToEnd")]
 [CancelAfter(600_000)]
@@ -147,6 +148,7 @@ public sealed class DayTwoEndToEndTests
         var bootstrap = ObjectsOf(_temp.Combine("from", folder));
         var upgraded = ObjectsOf(_temp.Combine("next", folder));
         var values = _temp.Combine("from", folder, HelmValuesFile.FileName);
+        var nextValues = _temp.Combine("next", folder, HelmValuesFile.FileName);
 
         var hookJob = LiveApiServer.Reference("batch/v1", "Job", "kube-system", "hubble-generate-certs");
         foreach (var obj in bootstrap.Concat(upgraded).Append(hookJob))
@@ -185,12 +187,25 @@ public sealed class DayTwoEndToEndTests
                     (string?)before["metadata"]!["annotations"]?["meta.helm.sh/release-name"]), LiveApiServer.Describe(before));
             }
 
-            var upgrade = await CiliumAsync(cli!, server.KubeConfigPath, "upgrade", "--chart-directory", next.Path, "--values", values, "--wait-duration", HookWait);
+            // Without --values, `cilium upgrade` finds no kube-proxy and takes k8sServiceHost/Port from the kubeconfig it
+            // was given, which for a workload cluster's admin is rarely the control plane endpoint the agents must dial.
+            var unguarded = await CiliumAsync(cli!, server.KubeConfigPath, "upgrade", "--chart-directory", next.Path, "--dry-run-helm-values");
+            Assert.That(unguarded.Exit, Is.EqualTo(0), unguarded.Stderr);
+            // The values, then a blank line and a hint about restarting pods.
+            var printedValues = unguarded.Stdout.Split("\n\n")[0];
+            var unguardedValues = (JsonObject)YamlDocuments.Parse(printedValues, "cilium upgrade --dry-run-helm-values").Single().Content!;
+            Assert.That((string?)unguardedValues["k8sServiceHost"]?.ToString(), Is.EqualTo(KubeConfigServer(server).Host),
+                "cilium upgrade without the render's values points Cilium at the kubeconfig's server");
+
+            var upgrade = await CiliumAsync(cli!, server.KubeConfigPath, "upgrade", "--chart-directory", next.Path, "--values", nextValues, "--wait-duration", HookWait);
             AssertDoneOrOnlyWaitingForTheHook(upgrade, "upgrade");
             Assert.That(await ReleaseSecrets(server), Does.Contain("sh.helm.release.v1.cilium.v2"));
             var agent = await server.GetAsync(LiveApiServer.Reference("apps/v1", "DaemonSet", "kube-system", "cilium"));
             var image = ((JsonArray)agent!["spec"]!["template"]!["spec"]!["containers"]!).Single(c => (string?)c!["name"] == "cilium-agent")!["image"]!.GetValue<string>();
             Assert.That(image, Does.Contain($":v{next.Version}@"), "the agent runs the next chart's image");
+            Assert.That(await EndpointEnvironmentAsync(server, upgraded), Is.EqualTo(
+                    Enumerable.Repeat((ClusterEndpointHost, ClusterEndpointPort), StampTemplate.EnvironmentContainers).ToList()),
+                "after `cilium upgrade --values cilium-values.yaml` every container still dials the Cluster's control plane endpoint");
         }
         finally
         {
@@ -208,6 +223,39 @@ public sealed class DayTwoEndToEndTests
 
             await FinalizeNamespacesAsync(server, created.Where(o => (string?)o["kind"] == "Namespace").Select(o => o["metadata"]!["name"]!.GetValue<string>()));
         }
+    }
+
+    /// <summary>The endpoint of <see cref="RenderCommandTests.Cluster"/>'s default Cluster, which the render pins.</summary>
+    private const string ClusterEndpointHost = "10.250.250.29";
+
+    private const string ClusterEndpointPort = "6443";
+
+    private static Uri KubeConfigServer(LiveApiServer server) =>
+        new(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(server.KubeConfigPath).Host);
+
+    /// <summary>
+    /// KUBERNETES_SERVICE_HOST/PORT of every live container, among the workloads of <paramref name="rendered"/>, that
+    /// carries them, in the render's object order.
+    /// </summary>
+    private static async Task<List<(string? Host, string? Port)>> EndpointEnvironmentAsync(LiveApiServer server, IEnumerable<JsonObject> rendered)
+    {
+        var endpoints = new List<(string?, string?)>();
+        foreach (var workload in rendered.Where(o => (string?)o["kind"] is "DaemonSet" or "Deployment"))
+        {
+            var live = await server.GetAsync(workload);
+            Assert.That(live, Is.Not.Null, LiveApiServer.Describe(workload));
+            var pod = live!["spec"]!["template"]!["spec"]!;
+            foreach (var container in new[] { "initContainers", "containers" }.SelectMany(list => pod[list] as JsonArray ?? []))
+            {
+                var env = (container!["env"] as JsonArray ?? []).ToDictionary(e => (string)e!["name"]!, e => (string?)e!["value"]);
+                if (env.TryGetValue("KUBERNETES_SERVICE_HOST", out var host))
+                {
+                    endpoints.Add((host, env.GetValueOrDefault("KUBERNETES_SERVICE_PORT")));
+                }
+            }
+        }
+
+        return endpoints;
     }
 
     /// <summary>
