@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(HandoffCommand.Create());
         ListCommandsBySummary(root);
+        VersionReport.ReplaceVersionOption(root);
         return root;
     }
 
@@ -87,7 +88,7 @@ internal sealed class RootHelpAction(SynchronousCommandLineAction commandHelp) :
         output.WriteLine();
         output.WriteLine("Options:");
         output.WriteLine($"  {"-h, --help".PadRight(width)}Show this list; after a command, that command's options, rules and exit codes");
-        output.WriteLine($"  {"--version".PadRight(width)}Show the version");
+        output.WriteLine($"  {"--version".PadRight(width)}Show the version, and the Cilium CLI and charts a render would use");
         output.WriteLine();
         output.WriteLine($"Run '{root.Name} <command> --help' for more about a command.");
         return 0;

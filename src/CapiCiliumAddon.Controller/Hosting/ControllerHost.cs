@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 
@@ -193,13 +194,8 @@ public static class ControllerHost
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         if (options.LogFormat == "json")
         {
-            builder.Logging.AddJsonConsole(o =>
-            {
-                o.IncludeScopes = true;
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
-            });
+            builder.Logging.AddConsole(o => o.FormatterName = JsonLinesFormatter.FormatterName)
+                .AddConsoleFormatter<JsonLinesFormatter, ConsoleFormatterOptions>();
         }
         else
         {

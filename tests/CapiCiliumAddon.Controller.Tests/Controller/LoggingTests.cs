@@ -43,18 +43,21 @@ public sealed class LoggingTests
     }
 
     [Test]
-    public async Task JsonLogLinesOfAReconcileCarryTheClusterAsAField()
+    public async Task JsonLogLinesOfAReconcileCarryTheClusterAsATopLevelField()
     {
         var lines = await ConsoleLinesOfOneReconcile("json");
 
-        var reconcileLines = lines.Select(l => JsonNode.Parse(l)!.AsObject())
-            .Where(o => o["Category"]!.GetValue<string>().EndsWith("ClusterReconciler", StringComparison.Ordinal)).ToList();
+        var objects = lines.Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.That(objects, Has.All.Matches<JsonObject>(o => o["time"] is not null && o["level"] is not null && o["logger"] is not null && o["message"] is not null));
+        var reconcileLines = objects.Where(o => o["logger"]!.GetValue<string>().EndsWith("ClusterReconciler", StringComparison.Ordinal)).ToList();
         Assert.That(reconcileLines, Is.Not.Empty);
         foreach (var line in reconcileLines)
         {
-            var scopes = line["Scopes"]!.AsArray().Select(s => s!.AsObject()).ToList();
-            Assert.That(scopes.Select(s => s["cluster"]?.GetValue<string>()), Does.Contain("metal3/capi-1"), line.ToJsonString());
+            Assert.That(line["cluster"]?.GetValue<string>(), Is.EqualTo("metal3/capi-1"), line.ToJsonString());
         }
+
+        // What `jq 'select(.cluster == "metal3/capi-1")'` selects is exactly the reconcile's lines.
+        Assert.That(objects.Where(o => (string?)o["cluster"] == "metal3/capi-1"), Is.EquivalentTo(reconcileLines));
     }
 
     [Test]
