@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 using CapiCiliumAddon.Testing;
 using k8s;
 using k8s.Autorest;
