@@ -158,7 +158,7 @@ public sealed class ClusterFileSet
             }
         }
 
-        return variables.Count == 0 ? null : new ClusterReadResult(null, [TemplateVariables.Problem(subject, "", what, variables)]);
+        return variables.Count == 0 ? null : new ClusterReadResult(null, [TemplateVariables.Problem(subject, TemplateVariables.TemplateField, what, variables)]);
     }
 
     /// <summary>The one object of the inputs that the Cluster's spec.infrastructureRef names, if there is exactly one.</summary>

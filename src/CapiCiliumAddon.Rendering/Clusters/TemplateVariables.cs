@@ -25,11 +25,14 @@ public static partial class TemplateVariables
     /// <summary>How a message names them: <c>${CLUSTER_NAME}, ${POD_CIDR}</c>.</summary>
     public static string Describe(IEnumerable<string> variables) => string.Join(", ", variables.Select(v => "${" + v + "}"));
 
+    /// <summary>The field of a problem about a whole object that is a template.</summary>
+    public const string TemplateField = "(template)";
+
     /// <summary>The one problem for an object holding <paramref name="variables"/>.</summary>
     public static Problem Problem(string subject, string field, string what, IReadOnlyList<string> variables) =>
         Rendering.Problem.Error(subject, field,
             $"{what} holds unsubstituted variable{(variables.Count == 1 ? "" : "s")} {Describe(variables)}: it is a template, not the object it will become",
-            "substitute the variables first (clusterctl generate cluster, flux envsubst, or envsubst < file | capi-cilium render -)");
+            "substitute the variables first: clusterctl generate cluster, flux envsubst, or envsubst < file | capi-cilium render -");
 
     private static void Collect(JsonNode? node, List<string> found)
     {
