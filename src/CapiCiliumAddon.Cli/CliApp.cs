@@ -12,16 +12,17 @@ public static class CliApp
     public const int Failure = 1;
     public const int UsageError = 2;
 
-    public static RootCommand Build()
+    /// <param name="standardInput">Opens what the path "-" reads (default: the process's standard input).</param>
+    public static RootCommand Build(Func<Stream>? standardInput = null)
     {
         var root = new RootCommand(
             "capi-cilium: bootstrap-safe Cilium for Cluster API clusters, delivered through ClusterResourceSets.");
-        root.Subcommands.Add(RenderCommand.Create());
+        root.Subcommands.Add(RenderCommand.Create(standardInput));
         root.Subcommands.Add(LabelCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
-        root.Subcommands.Add(LintCommand.Create());
-        root.Subcommands.Add(CheckCommand.Create());
-        root.Subcommands.Add(BumpCommand.Create());
+        root.Subcommands.Add(standardInput is null ? LintCommand.Create() : LintCommand.Create(standardInput));
+        root.Subcommands.Add(CheckCommand.Create(standardInput));
+        root.Subcommands.Add(BumpCommand.Create(standardInput));
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ControllerCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
@@ -43,9 +44,13 @@ public static class CliApp
 
     public static string Summary(Command command) => (command.Description ?? "").Split('\n', 2)[0].Trim();
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        RunAsync(args, output, error, standardInput: null, cancellationToken);
+
+    /// <param name="standardInput">Opens what the path "-" reads; null for the process's standard input.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<Stream>? standardInput, CancellationToken cancellationToken = default)
     {
-        var parseResult = Build().Parse(args);
+        var parseResult = Build(standardInput).Parse(args);
         // --help answers even when the rest of the command line is incomplete (`capi-cilium render --help`).
         if (parseResult.Errors.Count > 0 && parseResult.Action is not RootHelpAction)
         {

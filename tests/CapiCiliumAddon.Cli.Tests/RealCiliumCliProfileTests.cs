@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Cli.Tests;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 using Json.Schema;
 
 namespace CapiCiliumAddon.Testing;

@@ -1,4 +1,5 @@
-using YamlDotNet.RepresentationModel;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace FakeCilium;
 
@@ -35,22 +36,21 @@ internal static class ChartVersion
             throw CliFailure.Install($"fake cilium cannot read {path}: {e.Message}");
         }
 
-        var stream = new YamlStream();
+        IReadOnlyList<SourceDocument> documents;
         try
         {
-            stream.Load(new StringReader(text));
+            documents = YamlDocuments.Parse(text, path);
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (InputFileException e)
         {
-            throw CliFailure.Install($"fake cilium cannot parse {path}: {e.Message}");
+            throw CliFailure.Install($"fake cilium cannot parse {path}: {e.Reason}");
         }
 
-        if (stream.Documents.Count > 0
-            && stream.Documents[0].RootNode is YamlMappingNode root
-            && root.Children.TryGetValue(new YamlScalarNode("version"), out var node)
-            && node is YamlScalarNode { Value: { Length: > 0 } version })
+        if (documents.FirstOrDefault()?.Content?["version"] is JsonValue version
+            && version.GetValueKind() == System.Text.Json.JsonValueKind.String
+            && version.GetValue<string>() is { Length: > 0 } chartVersion)
         {
-            return version;
+            return chartVersion;
         }
 
         throw CliFailure.Install($"fake cilium found no version in {path}");

@@ -1,11 +1,13 @@
 using System.Text;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace FakeCilium;
 
 /// <summary>The values the chart would see: values files deep-merged in order, `--set` pairs on top, flattened to
-/// dotted keys with the scalar's text as value (`true`, `6443`; list items as `key[0]`).</summary>
+/// dotted keys with the value's text (`true`, `6443`; list items as `key[0]`). Values files are read as Helm reads
+/// them (YAML 1.1 scalars: `0400` is 256, `yes` is true).</summary>
 internal static class EffectiveValues
 {
     public static SortedDictionary<string, string> Build(IEnumerable<string> valuesFiles, IEnumerable<string> setArguments)
@@ -75,39 +77,32 @@ internal static class EffectiveValues
             throw CliFailure.Install($"open {path}: {e.Message}");
         }
 
-        var stream = new YamlStream();
+        IReadOnlyList<SourceDocument> documents;
         try
         {
-            stream.Load(new StringReader(text));
+            documents = YamlDocuments.Parse(text, path);
         }
-        catch (YamlException e)
+        catch (InputFileException e)
         {
-            throw CliFailure.Install($"fake cilium cannot parse values file {path}: {e.Message}");
-        }
-
-        if (stream.Documents.Count == 0)
-        {
-            return new Dictionary<string, object?>(StringComparer.Ordinal);
+            throw CliFailure.Install($"fake cilium cannot parse values file {path}: {e.Reason}");
         }
 
-        return ToTree(stream.Documents[0].RootNode) switch
+        return documents.FirstOrDefault()?.Content switch
         {
-            Dictionary<string, object?> mapping => mapping,
             null => new Dictionary<string, object?>(StringComparer.Ordinal),
+            JsonObject mapping => (Dictionary<string, object?>)ToTree(mapping)!,
             _ => throw CliFailure.Install($"fake cilium: values file {path} is not a YAML mapping"),
         };
     }
 
-    private static object? ToTree(YamlNode node) => node switch
+    /// <summary>Leaves as text: a string as it is, a number or bool as JSON writes it (`0400` in a values file is 256).</summary>
+    private static object? ToTree(JsonNode? node) => node switch
     {
-        YamlMappingNode mapping => mapping.Children.ToDictionary(
-            pair => ((YamlScalarNode)pair.Key).Value ?? "",
-            pair => ToTree(pair.Value),
-            StringComparer.Ordinal),
-        YamlSequenceNode sequence => sequence.Children.Select(ToTree).ToList(),
-        YamlScalarNode scalar when scalar.Style == ScalarStyle.Plain && scalar.Value is "" or "~" or "null" or "Null" or "NULL" => null,
-        YamlScalarNode scalar => scalar.Value ?? "",
-        _ => throw CliFailure.NotModelled($"YAML node {node.NodeType} in values files"),
+        JsonObject mapping => mapping.ToDictionary(pair => pair.Key, pair => ToTree(pair.Value), StringComparer.Ordinal),
+        JsonArray sequence => sequence.Select(ToTree).ToList(),
+        null => null,
+        JsonValue value when value.GetValueKind() == JsonValueKind.String => value.GetValue<string>(),
+        _ => node.ToJsonString(),
     };
 
     /// <summary>Helm's coalescing of values files: mappings merge key by key, anything else is replaced.</summary>

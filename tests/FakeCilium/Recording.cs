@@ -10,24 +10,33 @@ internal sealed record Recording(
     byte[] Stdout,
     byte[] Stderr)
 {
+    /// <summary>How argv.txt names the values file recorded beside it as <see cref="ValuesFileName"/>.</summary>
+    public const string ValuesFilePlaceholder = "<values-file>";
+
+    public const string ValuesFileName = "values.yaml";
+
     public static Recording Load(string directory, string chartVersion)
     {
         var name = Path.GetFileName(directory);
         var argv = File.ReadAllText(Path.Combine(directory, "argv.txt"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var sets = new List<string>();
+        var valuesFiles = new List<string>();
         for (var i = 0; i + 1 < argv.Length; i++)
         {
             if (argv[i] == "--set")
             {
-                var pair = argv[++i];
-                var equals = pair.IndexOf('=', StringComparison.Ordinal);
-                if (equals > 0)
-                {
-                    values[pair[..equals]] = pair[(equals + 1)..];
-                }
+                sets.Add(argv[++i]);
+            }
+            else if (argv[i] == "--values" && argv[++i] == ValuesFilePlaceholder)
+            {
+                valuesFiles.Add(Path.Combine(directory, ValuesFileName));
             }
         }
+
+        // As the CLI applies them: values files first, then every --set on top. A pair without '=' is what a failed
+        // run recorded (error-bad-set); it sets nothing.
+        var values = EffectiveValues.Build(valuesFiles, sets.Where(s => s.Contains('=', StringComparison.Ordinal)));
 
         var stdoutPath = Path.Combine(directory, "stdout.yaml");
         if (!File.Exists(stdoutPath))

@@ -16,11 +16,12 @@ namespace CapiCiliumAddon.Cli.Commands;
 /// </summary>
 public static class BumpCommand
 {
-    public static Command Create()
+    /// <param name="standardInput">Opens what the path "-" reads (default: the process's standard input).</param>
+    public static Command Create(Func<Stream>? standardInput = null)
     {
         var paths = new Argument<string[]>("paths")
         {
-            Description = "Cluster YAML/JSON files or folders, as given to `render`.",
+            Description = "Cluster YAML/JSON files or folders, or - for standard input, as given to `render`.",
             Arity = ArgumentArity.OneOrMore,
         };
         var to = new Option<string>("--to")
@@ -37,7 +38,7 @@ public static class BumpCommand
         {
             Description = $"Also move Clusters that pin a version with {AddonKeys.CiliumVersionAnnotation} (you then update the annotation).",
         };
-        var environment = new RenderEnvironmentOptions();
+        var environment = standardInput is null ? new RenderEnvironmentOptions() : new RenderEnvironmentOptions { StandardInput = standardInput };
         var command = new Command("bump", $"""
             Move Clusters to a new Cilium version and summarise what changes.
 

@@ -13,11 +13,12 @@ namespace CapiCiliumAddon.Cli.Commands;
 /// </summary>
 public static class CheckCommand
 {
-    public static Command Create()
+    /// <param name="standardInput">Opens what the path "-" reads (default: the process's standard input).</param>
+    public static Command Create(Func<Stream>? standardInput = null)
     {
         var paths = new Argument<string[]>("paths")
         {
-            Description = "Cluster YAML/JSON files or folders, as given to `render`.",
+            Description = "Cluster YAML/JSON files or folders, or - for standard input, as given to `render`.",
             Arity = ArgumentArity.OneOrMore,
         };
         var against = new Option<string>("--against")
@@ -25,7 +26,7 @@ public static class CheckCommand
             Description = "The committed tree to check (the --out folder of `render`: <namespace>/<cluster>/ per Cluster).",
             Required = true,
         };
-        var environment = new RenderEnvironmentOptions();
+        var environment = standardInput is null ? new RenderEnvironmentOptions() : new RenderEnvironmentOptions { StandardInput = standardInput };
         var command = new Command("check", """
             Check that committed files are what render would write now.
 

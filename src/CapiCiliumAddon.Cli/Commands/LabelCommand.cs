@@ -62,6 +62,13 @@ public static partial class LabelCommand
 
     private static int Execute(string[] paths, string[] clusters, bool dryRun, TextWriter stdout, TextWriter stderr)
     {
+        if (paths.Contains(ClusterFileSet.StandardInput))
+        {
+            stderr.WriteLine($"error: label edits Cluster files in place and cannot take standard input ('{ClusterFileSet.StandardInput}'): "
+                + "run it on the files that hold the Clusters (the kustomize bases or overlays), or add the label in the overlay itself");
+            return CliApp.UsageError;
+        }
+
         IReadOnlyList<string> files;
         try
         {

@@ -10,11 +10,12 @@ namespace CapiCiliumAddon.Cli.Commands;
 /// <summary>`capi-cilium render`: Cluster files in, a ConfigMap and ClusterResourceSet per labelled Cluster out.</summary>
 public static class RenderCommand
 {
-    public static Command Create()
+    /// <param name="standardInput">Opens what the path "-" reads (default: the process's standard input).</param>
+    public static Command Create(Func<Stream>? standardInput = null)
     {
         var paths = new Argument<string[]>("paths")
         {
-            Description = "Cluster YAML/JSON files or folders (searched recursively). Only Clusters labelled cni: cilium are rendered.",
+            Description = "Cluster YAML/JSON files or folders (searched recursively), or - for multi-document YAML on standard input (a kustomize build, say). Only Clusters labelled cni: cilium are rendered.",
             Arity = ArgumentArity.OneOrMore,
         };
         var output = new Option<string?>("--out", "-o")
@@ -25,7 +26,7 @@ public static class RenderCommand
         {
             Description = "Print every final Helm value and where it came from, then stop (no CLI run, nothing written).",
         };
-        var environment = new RenderEnvironmentOptions();
+        var environment = standardInput is null ? new RenderEnvironmentOptions() : new RenderEnvironmentOptions { StandardInput = standardInput };
         var command = new Command("render", """
             Render Cilium per labelled Cluster into a ConfigMap and an ApplyOnce ClusterResourceSet.
 

@@ -62,6 +62,9 @@ public sealed class RenderEnvironmentOptions
         DefaultValueFactory = _ => 60,
     };
 
+    /// <summary>Opens what the path <c>-</c> reads: the process's standard input, or a test's stream.</summary>
+    public Func<Stream> StandardInput { get; init; } = OpenConsoleInput;
+
     /// <summary>
     /// False for the controller: it reads live Clusters, whose endpoint Cluster API has already copied, so the options
     /// about finding the endpoint in files do not apply.
@@ -150,6 +153,12 @@ public sealed class RenderEnvironmentOptions
             }
         });
     }
+
+    /// <summary>Standard input, unless it is a terminal: nobody types a Cluster, and a pipe that was forgotten would hang.</summary>
+    private static Stream OpenConsoleInput() =>
+        Console.IsInputRedirected
+            ? Console.OpenStandardInput()
+            : throw new IOException("standard input is a terminal; pipe the YAML into it (e.g. kubectl kustomize overlays/site-a | capi-cilium render - --out DIR)");
 
     public static string ToolVersion =>
         typeof(RenderEnvironmentOptions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -298,6 +307,12 @@ public sealed class RenderSession
         IReadOnlyList<string> files;
         RenderSettings settings;
         IReadOnlyList<ChartDirectory> charts;
+        if (paths.Count(p => p == ClusterFileSet.StandardInput) > 1)
+        {
+            await stderr.WriteLineAsync($"error: '{ClusterFileSet.StandardInput}' (standard input) may be given only once").ConfigureAwait(false);
+            return null;
+        }
+
         try
         {
             files = ClusterFileSet.ExpandPaths(paths);
@@ -315,7 +330,7 @@ public sealed class RenderSession
             await stderr.WriteLineAsync($"settings: {settingsFile}").ConfigureAwait(false);
         }
 
-        var input = ClusterFileSet.Load(files, settings.EndpointVariable);
+        var input = ClusterFileSet.Load(files, settings.EndpointVariable, environment.StandardInput);
         var cliVersion = "unknown";
         CiliumCliRunner? runner = null;
         if (withCli)

@@ -1,9 +1,12 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -72,6 +75,9 @@ public sealed class RepositorySettings
         new(InstallCiliumCliKey, SettingKind.Boolean, "--install-cilium-cli"),
     ];
 
+    /// <summary>The input path that stands for standard input.</summary>
+    private const string StandardInputPath = "-";
+
     private readonly IReadOnlyDictionary<string, object> _values;
 
     private RepositorySettings(string path, IReadOnlyDictionary<string, object> values)
@@ -92,6 +98,8 @@ public sealed class RepositorySettings
     /// The settings file for <paramref name="inputs"/>: the nearest <see cref="FileName"/> walking up from each input,
     /// stopping at the repository root (the folder holding .git). Null when there is none; an error when the inputs
     /// lie under different ones (or some under one and some under none), since one run has one set of settings.
+    /// Standard input (<c>-</c>, e.g. a kustomize build) has no folder of its own: it is taken to come from the
+    /// current directory, where such a pipeline runs (the repository's root in CI).
     /// </summary>
     public static string? Find(IEnumerable<string> inputs)
     {
@@ -108,7 +116,7 @@ public sealed class RepositorySettings
 
     private static string? FindFor(string input)
     {
-        var full = System.IO.Path.GetFullPath(input);
+        var full = System.IO.Path.GetFullPath(input == StandardInputPath ? "." : input);
         for (var directory = Directory.Exists(full) ? full : System.IO.Path.GetDirectoryName(full);
              directory is not null;
              directory = System.IO.Path.GetDirectoryName(directory))
@@ -136,16 +144,16 @@ public sealed class RepositorySettings
             throw new SettingsFileException(path, "no such file");
         }
 
-        var mapping = Root(path, ReadText(path));
+        var (mapping, json) = Root(path, ReadText(path));
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
         var folder = System.IO.Path.GetDirectoryName(path)!;
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
-            var key = (keyNode as YamlScalarNode)?.Value ?? "";
+            var key = YamlScalars.KeyText((YamlScalarNode)keyNode);
             var at = $"line {keyNode.Start.Line}: {key}";
             var definition = Definitions.FirstOrDefault(d => d.Key == key)
                 ?? throw new SettingsFileException(path, $"line {keyNode.Start.Line}: unknown key '{key}' (known: {string.Join(", ", Definitions.Select(d => d.Key))})");
-            values[key] = Read(definition, valueNode, folder, path, at);
+            values[key] = Read(definition, valueNode, json[key], folder, path, at);
         }
 
         return new RepositorySettings(path, values);
@@ -160,7 +168,7 @@ public sealed class RepositorySettings
     {
         var bytes = File.ReadAllBytes(path);
         var text = ReadText(path);
-        var mapping = Root(path, text);
+        var (mapping, _) = Root(path, text);
         var value = version.ToString();
         string edited;
         var entry = mapping.Children.FirstOrDefault(c => (c.Key as YamlScalarNode)?.Value == CiliumVersionKey);
@@ -203,7 +211,8 @@ public sealed class RepositorySettings
         return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
     }
 
-    private static YamlMappingNode Root(string path, string text)
+    /// <summary>The file's one mapping, as written (for positions) and as read (<see cref="YamlJson"/>: values mean what they mean to Kubernetes and Helm).</summary>
+    private static (YamlMappingNode Mapping, JsonObject Values) Root(string path, string text)
     {
         IReadOnlyList<PositionedDocument> documents;
         try
@@ -218,50 +227,60 @@ public sealed class RepositorySettings
         var nonEmpty = documents.Where(d => d.Document is not null).ToList();
         return nonEmpty switch
         {
-            [] => new YamlMappingNode(),
-            [{ Yaml.RootNode: YamlMappingNode mapping }] => mapping,
+            [] => (new YamlMappingNode(), new JsonObject()),
+            [{ Yaml.RootNode: YamlMappingNode mapping, Document.Content: JsonObject values }] => (mapping, values),
             [_] => throw new SettingsFileException(path, "must be a map of settings (key: value)"),
             _ => throw new SettingsFileException(path, "must hold one YAML document"),
         };
     }
 
-    private static object Read(SettingDefinition definition, YamlNode node, string folder, string path, string at)
+    /// <param name="node">The value as written: its text is what messages quote.</param>
+    /// <param name="value">The value as read: a plain <c>yes</c> is true and <c>0x4</c> is 4, as for Kubernetes and Helm.</param>
+    private static object Read(SettingDefinition definition, YamlNode node, JsonNode? value, string folder, string path, string at)
     {
-        string Scalar(YamlNode n) => n is YamlScalarNode { Value: { Length: > 0 } text }
-            ? text
-            : throw new SettingsFileException(path, $"{at}: must be a single value");
+        var written = node is YamlScalarNode { Value: { } text } ? text : "";
+        string Text(JsonNode? v) => v is JsonValue scalar && scalar.GetValueKind() == JsonValueKind.String && scalar.GetValue<string>() is { Length: > 0 } s
+            ? s
+            : throw new SettingsFileException(path, v is JsonArray or JsonObject || v is null ? $"{at}: must be a single value" : $"{at}: '{written}' must be text here");
+        string Scalar(JsonNode? v) => v is JsonValue scalar && scalar.GetValueKind() != JsonValueKind.String
+            ? throw new SettingsFileException(path, $"{at}: '{written}' {definition.Kind switch
+            {
+                SettingKind.CiliumVersion => $"is not a Cilium version (e.g. {CiliumVersion.Default})",
+                _ => "must be text here",
+            }}")
+            : Text(v);
 
         switch (definition.Kind)
         {
             case SettingKind.CiliumVersion:
-                var version = Scalar(node);
+                var version = Scalar(value);
                 return CiliumVersion.TryParse(version, out _)
                     ? version
                     : throw new SettingsFileException(path, $"{at}: '{version}' is not a Cilium version (e.g. {CiliumVersion.Default})");
             case SettingKind.Path:
-                return System.IO.Path.GetFullPath(Scalar(node), folder);
+                return System.IO.Path.GetFullPath(Scalar(value), folder);
             case SettingKind.Paths:
-                return node is YamlSequenceNode list
-                    ? list.Children.Select(item => System.IO.Path.GetFullPath(Scalar(item), folder)).ToArray()
+                return value is JsonArray list
+                    ? list.Select(item => System.IO.Path.GetFullPath(Scalar(item), folder)).ToArray()
                     : throw new SettingsFileException(path, $"{at}: must be a list of folders");
             case SettingKind.HelmReleaseName:
-                var release = Scalar(node);
+                var release = Scalar(value);
                 return HelmReleaseIdentity.IsValidName(release)
                     ? release
                     : throw new SettingsFileException(path, $"{at}: '{release}' is not a Helm release name (at most {HelmReleaseIdentity.MaxNameLength} lowercase letters, digits, '-' and '.')");
             case SettingKind.Name:
-                return Scalar(node);
+                return Scalar(value);
             case SettingKind.PositiveInteger:
-                var number = Scalar(node);
-                return int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1
+                return value is JsonValue number && number.GetValueKind() == JsonValueKind.Number && int.TryParse(number.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1
                     ? parsed
-                    : throw new SettingsFileException(path, $"{at}: '{number}' is not a whole number of at least 1");
+                    : throw new SettingsFileException(path, value is JsonArray or JsonObject ? $"{at}: must be a single value" : $"{at}: '{written}' is not a whole number of at least 1");
             case SettingKind.Boolean:
-                return Scalar(node) switch
+                return value?.GetValueKind() switch
                 {
-                    "true" => true,
-                    "false" => false,
-                    var other => throw new SettingsFileException(path, $"{at}: '{other}' is not true or false"),
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    JsonValueKind.Array or JsonValueKind.Object => throw new SettingsFileException(path, $"{at}: must be a single value"),
+                    _ => throw new SettingsFileException(path, $"{at}: '{written}' is not true or false"),
                 };
             default:
                 throw new ArgumentOutOfRangeException(nameof(definition), definition.Kind, null);

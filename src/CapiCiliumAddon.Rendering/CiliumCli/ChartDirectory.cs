@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.CiliumCli;
 

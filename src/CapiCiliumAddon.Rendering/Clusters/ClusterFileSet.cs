@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Clusters;
 
@@ -13,6 +14,12 @@ public sealed record ClusterSource(string Location, ClusterReadResult Read);
 /// </summary>
 public sealed class ClusterFileSet
 {
+    /// <summary>The path that stands for standard input (e.g. <c>kubectl kustomize overlays/site-a | capi-cilium render -</c>).</summary>
+    public const string StandardInput = "-";
+
+    /// <summary>How messages name standard input: <c>&lt;stdin&gt;#2</c> is its second document.</summary>
+    public const string StandardInputName = "<stdin>";
+
     private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
 
     public required IReadOnlyList<ClusterSource> Clusters { get; init; }
@@ -32,7 +39,11 @@ public sealed class ClusterFileSet
         var files = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
-            if (Directory.Exists(path))
+            if (path == StandardInput)
+            {
+                files.Add(path);
+            }
+            else if (Directory.Exists(path))
             {
                 foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
                 {
@@ -60,7 +71,8 @@ public sealed class ClusterFileSet
     /// infrastructure cluster may sit in another file); see <see cref="EndpointResolver"/>.
     /// </summary>
     /// <param name="endpointVariable">The topology variable holding the endpoint of ClusterClass Clusters that do not name one.</param>
-    public static ClusterFileSet Load(IReadOnlyList<string> files, string endpointVariable = EndpointResolver.DefaultVariable)
+    /// <param name="standardInput">Opens what <see cref="StandardInput"/> reads (multi-document YAML, read once).</param>
+    public static ClusterFileSet Load(IReadOnlyList<string> files, string endpointVariable = EndpointResolver.DefaultVariable, Func<Stream>? standardInput = null)
     {
         var problems = new List<Problem>();
         var selected = new List<(SourceDocument Document, JsonObject Cluster)>();
@@ -69,18 +81,21 @@ public sealed class ClusterFileSet
         foreach (var file in files)
         {
             IReadOnlyList<SourceDocument> documents;
+            var name = file == StandardInput ? StandardInputName : file;
             try
             {
-                documents = YamlDocuments.ReadFile(file);
+                documents = file == StandardInput
+                    ? YamlDocuments.Parse(ReadAll(standardInput ?? Console.OpenStandardInput), StandardInputName)
+                    : YamlDocuments.ReadFile(file);
             }
             catch (InputFileException e)
             {
-                problems.Add(Problem.Error(file, "(file)", e.Reason));
+                problems.Add(Problem.Error(name, "(file)", e.Reason));
                 continue;
             }
             catch (IOException e)
             {
-                problems.Add(Problem.Error(file, "(file)", e.Message));
+                problems.Add(Problem.Error(name, "(file)", e.Message));
                 continue;
             }
 
@@ -92,7 +107,7 @@ public sealed class ClusterFileSet
                 }
 
                 objects.Add(obj, document.Location);
-                if (ClusterReader.IsCluster(obj) && (HasCiliumLabel(obj) || HasMalformedLabels(obj)))
+                if (ClusterReader.IsCluster(obj) && (HasCiliumLabel(obj) || HasMalformedLabels(obj) || HasTemplatedCniLabel(obj)))
                 {
                     selected.Add((document, obj));
                 }
@@ -110,7 +125,8 @@ public sealed class ClusterFileSet
 
         var resolver = new EndpointResolver(objects, endpointVariable);
         var clusters = selected
-            .Select(s => new ClusterSource(s.Document.Location, resolver.Resolve(s.Cluster, ClusterReader.Read(s.Cluster))))
+            .Select(s => new ClusterSource(s.Document.Location,
+                RefuseTemplate(s.Cluster, s.Document.Location, objects) ?? resolver.Resolve(s.Cluster, ClusterReader.Read(s.Cluster))))
             .ToList();
         return new ClusterFileSet
         {
@@ -119,6 +135,64 @@ public sealed class ClusterFileSet
             Problems = problems,
             FileCount = files.Count,
         };
+    }
+
+    /// <summary>
+    /// A Cluster, or the infrastructure cluster it references, that still holds template variables is refused once,
+    /// naming them: read as it is, each variable would fail its own field (a name, a port, a CIDR) or, worse, pass.
+    /// </summary>
+    private static ClusterReadResult? RefuseTemplate(JsonObject cluster, string location, InputObjects objects)
+    {
+        var variables = TemplateVariables.In(cluster).ToList();
+        var metadata = cluster["metadata"] as JsonObject;
+        var ns = Text(metadata?["namespace"]) ?? "default";
+        var subject = $"{ClusterReader.Truncate(ns)}/{ClusterReader.Truncate(Text(metadata?["name"]) ?? "<unnamed>")}";
+        var what = $"the Cluster ({location})";
+        if (InfrastructureCluster(cluster, ns, objects) is { } infrastructure)
+        {
+            var more = TemplateVariables.In(infrastructure.Content).Except(variables).ToList();
+            if (more.Count > 0)
+            {
+                variables.AddRange(more);
+                what = $"{what} and the {Text(infrastructure.Content["kind"])} it references ({infrastructure.Location})";
+            }
+        }
+
+        return variables.Count == 0 ? null : new ClusterReadResult(null, [TemplateVariables.Problem(subject, TemplateVariables.TemplateField, what, variables)]);
+    }
+
+    /// <summary>The one object of the inputs that the Cluster's spec.infrastructureRef names, if there is exactly one.</summary>
+    private static InputObject? InfrastructureCluster(JsonObject cluster, string clusterNamespace, InputObjects objects)
+    {
+        if (cluster["spec"] is not JsonObject spec || spec["infrastructureRef"] is not JsonObject reference
+            || Text(reference["kind"]) is not { } kind || Text(reference["name"]) is not { } name)
+        {
+            return null;
+        }
+
+        var group = Text(reference["apiGroup"]) ?? InputObjects.GroupOf(Text(reference["apiVersion"]) ?? "");
+        return objects.Find(new ObjectReference(group, kind, Text(reference["namespace"]) ?? clusterNamespace, name)) is [var only] ? only : null;
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? (string?)value : null;
+
+    /// <summary>Standard input, read once, refused past the size a file may have.</summary>
+    private static byte[] ReadAll(Func<Stream> open)
+    {
+        using var stream = open();
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > YamlDocuments.MaxFileBytes)
+            {
+                throw new InputFileException(StandardInputName, $"input is more than {YamlDocuments.MaxFileBytes} bytes, the limit");
+            }
+        }
+
+        return buffer.ToArray();
     }
 
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ConfigMapsIn(string @namespace) =>
@@ -151,6 +225,10 @@ public sealed class ClusterFileSet
         && labels[AddonKeys.CniLabel] is JsonValue label
         && label.GetValueKind() == JsonValueKind.String
         && (string?)label == AddonKeys.CniLabelValue;
+
+    /// <summary>A template whose <c>cni</c> label is itself a variable may become ours: it is read, and refused as a template.</summary>
+    private static bool HasTemplatedCniLabel(JsonObject obj) =>
+        (obj["metadata"] as JsonObject)?["labels"] is JsonObject labels && TemplateVariables.In(labels[AddonKeys.CniLabel]).Count > 0;
 
     /// <summary>
     /// A Cluster whose metadata or labels are not maps cannot be told to be ours or not; it is read (and refused with

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Review;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Labelling;
 

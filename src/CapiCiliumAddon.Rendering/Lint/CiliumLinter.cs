@@ -74,6 +74,7 @@ public static partial class CiliumLinter
         CheckPrivateKeys(inputs.Objects, findings);
         CheckBinPath(inputs.Objects, findings);
         CheckClusterResourceSets(inputs.Objects, units, clusters, findings);
+        ScalarLint.Check(inputs, units.SelectMany(u => u.Objects).ToHashSet(), findings);
         return findings;
     }
 
@@ -404,7 +405,7 @@ public static partial class CiliumLinter
             && LintObject.At(o.Content, "spec", "postBuild") is JsonObject postBuild
             && (postBuild["substitute"] is JsonObject { Count: > 0 } || postBuild["substituteFrom"] is JsonArray { Count: > 0 })).ToList();
         var expanded = objects.Where(o => o.Wrapper is not null).Select(o => o.Wrapper!).ToHashSet();
-        var templateFiles = objects.Where(o => Strings(o.Content, "").Any(s => TemplateVariable().Matches(s.Value).Any(m => m.Value != BinPath)))
+        var templateFiles = objects.Where(o => TemplateVariables.In(o.Content).Any(v => "${" + v + "}" != BinPath))
             .Select(o => o.File).ToHashSet(StringComparer.Ordinal);
 
         foreach (var o in objects.Where(o => !expanded.Contains(o)))
@@ -431,9 +432,6 @@ public static partial class CiliumLinter
             }
         }
     }
-
-    [GeneratedRegex(@"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\}")]
-    private static partial Regex TemplateVariable();
 
     /// <summary>Every string leaf with its field path (list items named by their "name" when they have one).</summary>
     private static IEnumerable<(string Path, string Value)> Strings(JsonNode? node, string path)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Lint;
 
@@ -20,9 +21,10 @@ public sealed record LintSource(string Name, byte[] Bytes)
 /// </summary>
 public sealed class LintObject
 {
-    internal LintObject(JsonObject content, string file, int document, LintObject? wrapper, string? wrapperKey)
+    internal LintObject(JsonObject content, string file, int document, LintObject? wrapper, string? wrapperKey, IReadOnlyList<ResolvedScalar> resolvedScalars)
     {
         Content = content;
+        ResolvedScalars = resolvedScalars;
         File = file;
         Document = document;
         Wrapper = wrapper;
@@ -53,6 +55,9 @@ public sealed class LintObject
     public IReadOnlyDictionary<string, string> Annotations { get; }
 
     public JsonObject Content { get; }
+
+    /// <summary>Its plain scalars whose value is spelled differently from their text (<c>0400</c> is 256).</summary>
+    public IReadOnlyList<ResolvedScalar> ResolvedScalars { get; }
 
     /// <summary>The file the object (or its outermost wrapper) was read from.</summary>
     public string File { get; }
@@ -118,6 +123,9 @@ public sealed class LintObject
 public sealed record ValuesDocument(string File, int Document, JsonObject Values)
 {
     public string Location => $"{File}#{Document}";
+
+    /// <summary>Its plain scalars whose value is spelled differently from their text (<c>0400</c> is 256).</summary>
+    public IReadOnlyList<ResolvedScalar> ResolvedScalars { get; init; } = [];
 }
 
 /// <summary>
@@ -200,11 +208,11 @@ public sealed class LintInputSet
 
                 if (IsObject(obj))
                 {
-                    Add(new LintObject(obj, source.Display, document.Index + 1, null, null), objects, 0);
+                    Add(new LintObject(obj, source.Display, document.Index + 1, null, null, document.ResolvedScalars), objects, 0);
                 }
                 else if (obj["apiVersion"] is null && obj["kind"] is null)
                 {
-                    values.Add(new ValuesDocument(source.Display, document.Index + 1, obj));
+                    values.Add(new ValuesDocument(source.Display, document.Index + 1, obj) { ResolvedScalars = document.ResolvedScalars });
                 }
             }
         }
@@ -229,7 +237,7 @@ public sealed class LintInputSet
             {
                 for (var i = 0; i < embedded.Count; i++)
                 {
-                    Add(new LintObject(embedded[i].Content, o.File, embedded[i].Document, o, key), objects, depth + 1);
+                    Add(new LintObject(embedded[i].Content, o.File, embedded[i].Document, o, key, embedded[i].ResolvedScalars), objects, depth + 1);
                 }
             }
         }
@@ -280,7 +288,7 @@ public sealed class LintInputSet
     }
 
     /// <summary>True when the text is YAML whose every non-empty document is a Kubernetes object with a name (at least one).</summary>
-    private static bool TryParseObjects(string text, string file, out List<(JsonObject Content, int Document)> objects)
+    private static bool TryParseObjects(string text, string file, out List<(JsonObject Content, int Document, IReadOnlyList<ResolvedScalar> ResolvedScalars)> objects)
     {
         objects = [];
         if (!text.Contains("apiVersion", StringComparison.Ordinal) || !text.Contains("kind", StringComparison.Ordinal))
@@ -305,7 +313,7 @@ public sealed class LintInputSet
                 return false;
             }
 
-            objects.Add((obj, document.Index + 1));
+            objects.Add((obj, document.Index + 1, document.ResolvedScalars));
         }
 
         return objects.Count > 0;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CapiCiliumAddon.Rendering.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -267,7 +268,7 @@ public static class HelmOwnership
             return null;
         }
 
-        var expected = (JsonObject)YamlNodes.ToJson(o.Root)!;
+        var expected = (JsonObject)YamlJson.ToJson(o.Root)!;
         var metadata = (JsonObject)expected["metadata"]!;
         foreach (var (section, key, value) in added)
         {
@@ -279,7 +280,7 @@ public static class HelmOwnership
             map[key] = value;
         }
 
-        if (!JsonNode.DeepEquals(expected, YamlNodes.ToJson(root)))
+        if (!JsonNode.DeepEquals(expected, YamlJson.ToJson(root)))
         {
             problems.Add(Unsupported(o, "metadata", "the edited text does not read back as the object plus Helm's ownership metadata"));
             return null;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace CapiCiliumAddon.Rendering.Manifests;
@@ -53,7 +54,7 @@ public static class HubbleCertificates
 
         if (labels is not null && labels.Children.Count > 0)
         {
-            metadata["labels"] = YamlNodes.ToJson(labels);
+            metadata["labels"] = YamlJson.ToJson(labels);
         }
 
         var job = new JsonObject
@@ -61,7 +62,7 @@ public static class HubbleCertificates
             ["apiVersion"] = "batch/v1",
             ["kind"] = "Job",
             ["metadata"] = metadata,
-            ["spec"] = YamlNodes.ToJson(templateSpec),
+            ["spec"] = YamlJson.ToJson(templateSpec),
         };
 
         var source = cronJob.Namespace is null ? cronJob.Name : $"{cronJob.Namespace}/{cronJob.Name}";

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CapiCiliumAddon.Rendering.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace CapiCiliumAddon.Rendering.Manifests;
@@ -21,15 +22,23 @@ public static partial class KubeYamlWriter
     private static readonly string[] TopLevelOrder = ["apiVersion", "kind", "metadata", "type", "immutable", "data", "stringData", "spec"];
     private static readonly string[] MetadataOrder = ["name", "namespace", "labels", "annotations", "ownerReferences"];
 
-    /// <summary>Words that a YAML 1.1 or 1.2 reader would take for something other than a string.</summary>
+    /// <summary>
+    /// The YAML 1.1 words for booleans and null in any letter case: go-yaml v2 reads only some spellings
+    /// (<see cref="YamlScalars"/>), but other YAML 1.1 readers differ, and a quoted word costs nothing.
+    /// </summary>
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
     {
         "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
     };
 
-    /// <summary>True for the words a YAML reader would take for a boolean or null, which are therefore always quoted.</summary>
-    /// <summary>True when a string scalar is written plain (unquoted): the one rule, shared with stamping.</summary>
-    internal static bool IsPlain(string s) => PlainSafe().IsMatch(s) && !Reserved.Contains(s);
+    /// <summary>
+    /// True when a string scalar is written plain (unquoted): the one rule, shared with stamping. Plain only when
+    /// Kubernetes' reader (go-yaml v2, <see cref="YamlScalars.ReadsAsItself"/>) gives back this very string, and so
+    /// does a YAML 1.2 reader: every non-string plain scalar of YAML 1.2's core schema starts with a digit, a sign or
+    /// '.' (which <see cref="PlainSafe"/> never leaves plain: <c>0400</c>, <c>0x1F</c>, <c>1_000</c>, <c>.5</c>,
+    /// timestamps) or is one of the reserved words.
+    /// </summary>
+    internal static bool IsPlain(string s) => PlainSafe().IsMatch(s) && !Reserved.Contains(s) && YamlScalars.ReadsAsItself(s);
 
     public static string Write(JsonObject obj)
     {
@@ -288,7 +297,10 @@ public static partial class KubeYamlWriter
     [GeneratedRegex(@"^[A-Za-z_/][A-Za-z0-9_./@+-]*\z")]
     private static partial Regex PlainSafe();
 
-    /// <summary>Reads the text back with YamlDotNet and demands every string equal, byte for byte, to what was written.</summary>
+    /// <summary>
+    /// Reads the text back as Kubernetes would (<see cref="YamlScalars"/>) and demands every string equal, byte for byte,
+    /// to what was written, and every other value the same value.
+    /// </summary>
     internal static void VerifyRoundTrip(JsonObject obj, string text)
     {
         var stream = new YamlStream();
@@ -331,14 +343,14 @@ public static partial class KubeYamlWriter
 
                 break;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
-                if (actual is not YamlScalarNode s || s.Value != v.GetValue<string>() || YamlNodes.ToJson(s) is not JsonValue back || back.GetValueKind() != JsonValueKind.String)
+                if (actual is not YamlScalarNode s || s.Value != v.GetValue<string>() || YamlScalars.Resolve(s) is not string)
                 {
                     throw Mismatch(path, "the string written");
                 }
 
                 break;
             default:
-                if (actual is not YamlScalarNode scalar || !JsonNode.DeepEquals(YamlNodes.ToJson(scalar), expected))
+                if (actual is not YamlScalarNode scalar || !JsonNode.DeepEquals(YamlScalars.ToJson(scalar), expected))
                 {
                     throw Mismatch(path, expected?.ToJsonString() ?? "null");
                 }

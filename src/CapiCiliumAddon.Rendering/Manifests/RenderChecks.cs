@@ -1,4 +1,5 @@
 using System.Globalization;
+using CapiCiliumAddon.Rendering.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace CapiCiliumAddon.Rendering.Manifests;
@@ -121,11 +122,10 @@ public static class RenderChecks
             return;
         }
 
-        var actual = env.GetString("value");
-        if (actual != expected)
+        if (Found(env, "value", expected) is { } found)
         {
             problems.Add(Problem.Error(workload.Subject, field,
-                $"Expected \"{expected}\", found " + (actual is null ? "no literal value" : $"\"{actual}\"") + ".",
+                $"Expected \"{expected}\", found " + (found.Length == 0 ? "no literal value" : found) + ".",
                 "The render must use the Cluster's control plane endpoint; something (a values file, or CLI auto-detection) overrode it."));
         }
     }
@@ -142,11 +142,10 @@ public static class RenderChecks
         var data = config.Root.GetMap("data");
         void Expect(string key, string value, string? fix = null)
         {
-            var actual = data.GetString(key);
-            if (actual != value)
+            if (Found(data, key, value) is { } found)
             {
                 problems.Add(Problem.Error(config.Subject, $"data[{key}]",
-                    $"Expected \"{value}\", found " + (actual is null ? "nothing (key missing)" : $"\"{actual}\"") + ".", fix));
+                    $"Expected \"{value}\", found " + (found.Length == 0 ? "nothing (key missing)" : found) + ".", fix));
             }
         }
 
@@ -231,6 +230,26 @@ public static class RenderChecks
                     "Do not set namespaceOverride; the bootstrap manifest installs into kube-system."));
             }
         }
+    }
+
+    /// <summary>
+    /// Null when <paramref name="key"/> holds the string <paramref name="expected"/> as Kubernetes reads it; otherwise what
+    /// it holds, for the message ("" when nothing). A plain <c>6443</c> or <c>true</c> is a number or a boolean to
+    /// Kubernetes, which refuses it where a string belongs, so its text alone does not pass.
+    /// </summary>
+    private static string? Found(YamlMappingNode? map, string key, string expected)
+    {
+        if (map.Get(key) is not YamlScalarNode scalar || YamlNodes.IsNull(scalar))
+        {
+            return "";
+        }
+
+        return YamlScalars.Resolve(scalar) switch
+        {
+            string text when text == expected => null,
+            string text => $"\"{text}\"",
+            var other => $"{scalar.Value}, which Kubernetes reads as {YamlScalars.Describe(other)}, not as text",
+        };
     }
 
     internal static IEnumerable<YamlMappingNode> Containers(RenderedObject workload, string list)

@@ -6,6 +6,7 @@ using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Planning;
 
@@ -226,6 +227,9 @@ public sealed partial class RenderPlanner(PlanContext context)
             switch (YamlDocuments.Parse(yaml, $"ConfigMap {source} data[{AddonKeys.ValuesConfigMapKey}]"))
             {
                 case []:
+                    return;
+                case [{ Content: JsonObject tree }] when TemplateVariables.In(tree) is { Count: > 0 } variables:
+                    problems.Add(TemplateVariables.Problem(cluster.Key, field, $"ConfigMap {source} data[{AddonKeys.ValuesConfigMapKey}]", variables));
                     return;
                 case [{ Content: JsonObject tree }]:
                     Merge(values, tree, new ValueSource(SettingsLayer.ValuesConfigMap, source), cluster, field, problems);

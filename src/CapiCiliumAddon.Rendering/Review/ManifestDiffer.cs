@@ -96,7 +96,7 @@ public static class ManifestDiffer
                 WalkSeq(path, sa, sb, output, redact);
                 return;
             case (YScalar xa, YScalar xb):
-                if (xa.Text != xb.Text && ScalarChange(path, xa.Text, xb.Text, redact) is { } change)
+                if (!xa.Same(xb) && ScalarChange(path, xa.IsString == xb.IsString ? xa.Text : xa.Shown, xa.IsString == xb.IsString ? xb.Text : xb.Shown, redact) is { } change)
                 {
                     output.Add(change);
                 }

@@ -1,4 +1,5 @@
 using System.Text;
+using CapiCiliumAddon.Rendering.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -100,12 +101,21 @@ public static class ManifestLoader
         {
             documentNumber++;
             var root = document.RootNode;
-            if (YamlTree.IsEmptyDocument(root))
+            if (IsEmptyDocument(root))
             {
                 continue;
             }
             var line = (int)root.Start.Line;
-            var map = YamlTree.Convert(root) as YMap;
+            YMap? map;
+            try
+            {
+                map = YamlTree.Convert(YamlJson.ToJson(root)) as YMap;
+            }
+            catch (YamlValueException e)
+            {
+                problems.Add(Problem.Error($"{file}:{e.At.Line}:{e.At.Column}", "", $"invalid YAML: {e.Message}"));
+                continue;
+            }
             if (map is not null && IsKustomizeFile(map))
             {
                 // A kustomization.yaml (ours lists the files of a Cluster folder) builds objects; it is not one.
@@ -227,11 +237,20 @@ public static class ManifestLoader
         }
         foreach (var document in stream.Documents)
         {
-            if (YamlTree.IsEmptyDocument(document.RootNode))
+            if (IsEmptyDocument(document.RootNode))
             {
                 continue;
             }
-            if (YamlTree.Convert(document.RootNode) is not YMap map || !TryIdentity(map, "", out _))
+            YNode tree;
+            try
+            {
+                tree = YamlTree.Convert(YamlJson.ToJson(document.RootNode));
+            }
+            catch (YamlValueException)
+            {
+                return false;
+            }
+            if (tree is not YMap map || !TryIdentity(map, "", out _))
             {
                 return false;
             }
@@ -239,6 +258,8 @@ public static class ManifestLoader
         }
         return roots.Count > 0;
     }
+
+    private static bool IsEmptyDocument(YamlNode? root) => root is null || (root is YamlScalarNode s && YamlScalars.IsNull(s));
 
     private static bool IsKustomizeFile(YMap map) =>
         map.GetText("apiVersion")?.StartsWith("kustomize.config.k8s.io/", StringComparison.Ordinal) == true

@@ -1,12 +1,14 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Review;
 
 /// <summary>
-/// A YAML value reduced to what a reviewer cares about: maps, lists and scalar TEXT. Quoting style, comments, key
-/// order and explicit nulls in maps are formatting, not content, so they do not survive the conversion.
+/// A YAML value reduced to what a reviewer cares about: maps, lists and scalar values. Quoting style, comments, key
+/// order, the spelling of a number and explicit nulls in maps are formatting, not content, so they do not survive the
+/// conversion.
 /// </summary>
 internal abstract class YNode;
 
@@ -47,56 +49,62 @@ internal sealed class YSeq : YNode
     public List<YNode> Items { get; } = [];
 }
 
-internal sealed class YScalar(string text, bool isNull = false) : YNode
+internal sealed class YScalar(string text, bool isNull = false, bool isString = true) : YNode
 {
+    /// <summary>The value as text: a string itself, a number or bool as JSON writes it (<c>0400</c> reads as 256).</summary>
     public string Text { get; } = text;
 
     /// <summary>An explicit null inside a list (in a map, a null entry is dropped as equal to an absent key).</summary>
     public bool IsNull { get; } = isNull;
+
+    /// <summary>False for numbers, booleans and null: "1" and 1 have one text but are different values.</summary>
+    public bool IsString { get; } = isString;
+
+    /// <summary>The same value: same text and, for "1" against 1, same type.</summary>
+    public bool Same(YScalar other) => Text == other.Text && IsString == other.IsString;
+
+    /// <summary>The text, quoted when it is a string that reads like another type's text.</summary>
+    public string Shown => IsString && !YamlScalars.ReadsAsItself(Text) && Text.Length > 0 && !Text.Contains('\n') ? $"\"{Text}\"" : Text;
 }
 
 internal static partial class YamlTree
 {
-    public static YNode Convert(YamlNode node) => node switch
+    /// <summary>
+    /// A document's tree as Kubernetes reads it (<see cref="YamlJson"/>): values compare by meaning, so
+    /// <c>defaultMode: 0400</c> and <c>defaultMode: 256</c> are the same field.
+    /// </summary>
+    public static YNode Convert(JsonNode? node) => node switch
     {
-        YamlMappingNode m => ConvertMap(m),
-        YamlSequenceNode s => ConvertSeq(s),
-        YamlScalarNode sc => IsNull(sc) ? new YScalar("null", isNull: true) : new YScalar(sc.Value ?? ""),
-        _ => new YScalar(node.ToString()),
+        JsonObject o => ConvertMap(o),
+        JsonArray a => ConvertSeq(a),
+        null => new YScalar("null", isNull: true, isString: false),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => new YScalar(v.GetValue<string>()),
+        _ => new YScalar(node.ToJsonString(), isString: false),
     };
 
-    private static YMap ConvertMap(YamlMappingNode m)
+    private static YMap ConvertMap(JsonObject o)
     {
         var map = new YMap();
-        foreach (var (key, value) in m.Children)
+        foreach (var (key, value) in o)
         {
-            if (value is YamlScalarNode sv && IsNull(sv))
+            if (value is null)
             {
                 continue; // `annotations:` with nothing after it is the same object as no annotations at all
             }
-            map.Set(KeyText(key), Convert(value));
+            map.Set(key, Convert(value));
         }
         return map;
     }
 
-    private static YSeq ConvertSeq(YamlSequenceNode s)
+    private static YSeq ConvertSeq(JsonArray a)
     {
         var seq = new YSeq();
-        foreach (var item in s.Children)
+        foreach (var item in a)
         {
             seq.Items.Add(Convert(item));
         }
         return seq;
     }
-
-    private static string KeyText(YamlNode key) => key is YamlScalarNode s ? s.Value ?? "" : Inline(Convert(key));
-
-    public static bool IsNull(YamlScalarNode s) =>
-        s.Style is ScalarStyle.Plain or ScalarStyle.Any
-        && s.Tag.IsEmpty
-        && (string.IsNullOrEmpty(s.Value) || s.Value is "~" or "null" or "Null" or "NULL");
-
-    public static bool IsEmptyDocument(YamlNode? root) => root is null || (root is YamlScalarNode s && IsNull(s));
 
     /// <summary>A one-line, flow-style rendering, used where a whole subtree must be shown as one value.</summary>
     public static string Inline(YNode node) => node switch

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 using Scriban;
 using Scriban.Runtime;
 using Scriban.Syntax;

@@ -6,6 +6,7 @@ using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Pipeline.Stamping;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 using CapiCiliumAddon.Testing;
 using k8s;
 using k8s.Autorest;

@@ -57,6 +57,18 @@ public class RepositorySettingsTests
     }
 
     [Test]
+    public void ValuesMeanWhatTheyMeanToKubernetesAndHelm()
+    {
+        // YAML 1.1, as sigs.k8s.io/yaml reads it: yes/off are booleans, 0x4 and 0100 (octal) are integers.
+        var settings = RepositorySettings.Load(Write("capi-cilium.yaml", "stamp: yes\nhelmOwnership: off\nparallelism: 0x4\ntimeoutSeconds: 0100\n"));
+
+        Assert.That(settings.Get<bool>("stamp"), Is.True);
+        Assert.That(settings.Get<bool>("helmOwnership"), Is.False);
+        Assert.That(settings.Get<int>("parallelism"), Is.EqualTo(4));
+        Assert.That(settings.Get<int>("timeoutSeconds"), Is.EqualTo(64));
+    }
+
+    [Test]
     public void AnEmptyFileSetsNothing() =>
         Assert.That(RepositorySettings.Definitions.Any(d => RepositorySettings.Load(Write("capi-cilium.yaml", "# nothing yet\n")).Has(d.Key)), Is.False);
 
@@ -66,7 +78,9 @@ public class RepositorySettingsTests
     [TestCase("chartDirectories: charts/cilium\n", "line 1: chartDirectories: must be a list of folders")]
     [TestCase("parallelism: 0\n", "line 1: parallelism: '0' is not a whole number of at least 1")]
     [TestCase("timeoutSeconds: -5\n", "line 1: timeoutSeconds: '-5' is not a whole number of at least 1")]
-    [TestCase("stamp: yes\n", "line 1: stamp: 'yes' is not true or false")]
+    [TestCase("stamp: \"yes\"\n", "line 1: stamp: 'yes' is not true or false")]
+    [TestCase("stamp: maybe\n", "line 1: stamp: 'maybe' is not true or false")]
+    [TestCase("parallelism: \"4\"\n", "line 1: parallelism: '4' is not a whole number of at least 1")]
     [TestCase("helmReleaseName: Cilium_Release\n", "line 1: helmReleaseName: 'Cilium_Release' is not a Helm release name")]
     [TestCase("templates:\n  - a\n", "line 1: templates: must be a single value")]
     [TestCase("- ciliumVersion: 1.19.6\n", "must be a map of settings")]

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Addons;
 using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Tests.Manifests;
+using CapiCiliumAddon.Rendering.Yaml;
 using NUnit.Framework;
 using YamlDotNet.RepresentationModel;
 
@@ -67,7 +68,7 @@ public class AddonObjectsBuilderTests
         {
             var stream = new YamlStream();
             stream.Load(new StringReader(o.Yaml));
-            Assert.That(JsonNode.DeepEquals(YamlNodes.ToJson(stream.Documents[0].RootNode), o.Json), Is.True, o.Name);
+            Assert.That(JsonNode.DeepEquals(YamlJson.ToJson(stream.Documents[0].RootNode), o.Json), Is.True, o.Name);
 
             var metadata = o.Json["metadata"]!;
             Assert.That(metadata["namespace"]!.GetValue<string>(), Is.EqualTo("metal3"));

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Tests.Clusters;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Rendering.Tests.Clusters;

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Labelling;
+using CapiCiliumAddon.Rendering.Yaml;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Rendering.Tests.Labelling;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Manifests;
+using CapiCiliumAddon.Rendering.Yaml;
 using NUnit.Framework;
 
 namespace CapiCiliumAddon.Rendering.Tests.Manifests;
@@ -25,8 +26,8 @@ public class HubbleCertificatesTests
         // The Job's spec is the CronJob's job template spec, value for value.
         var cronJob = result.Objects[cronJobAt];
         Assert.That(JsonNode.DeepEquals(
-            YamlNodes.ToJson(job.Root.GetMap("spec")!),
-            YamlNodes.ToJson(cronJob.Root.GetPath("spec", "jobTemplate", "spec")!)), Is.True);
+            YamlJson.ToJson(job.Root.GetMap("spec")!),
+            YamlJson.ToJson(cronJob.Root.GetPath("spec", "jobTemplate", "spec")!)), Is.True);
         Assert.That(job.Root.GetPath("metadata", "labels").GetString("k8s-app"), Is.EqualTo("hubble-generate-certs"));
 
         CapiCiliumAddon.Testing.Golden.AssertMatches(job.Text, $"hubble-bootstrap-job-{Recordings.ChartVersion(recording)}.yaml");

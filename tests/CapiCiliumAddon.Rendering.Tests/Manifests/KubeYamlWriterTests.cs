@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Manifests;
+using CapiCiliumAddon.Rendering.Yaml;
 using NUnit.Framework;
 using YamlDotNet.RepresentationModel;
 
@@ -131,14 +132,55 @@ public class KubeYamlWriterTests
     }
 
     [Test]
-    public void Chart_scalars_keep_their_types_through_conversion_and_writing()
+    public void Chart_scalars_keep_their_meaning_through_conversion_and_writing()
     {
         var stream = new YamlStream();
-        stream.Load(new StringReader("i: 1800\nf: 1.0\ng: .5\ne: 1e3\nq: \"6443\"\ns: '1'\nb: true\nn:\nt: ~\nw: word\nv: 0x1F\n"));
-        var json = YamlNodes.ToJson(stream.Documents[0].RootNode)!.AsObject();
+        stream.Load(new StringReader("i: 1800\nf: 1.0\ng: .5\ne: 1e3\nq: \"6443\"\ns: '1'\nb: true\nnil:\nt: ~\nw: word\nv: 0x1F\nm: 0400\n"));
+        var json = YamlJson.ToJson(stream.Documents[0].RootNode)!.AsObject();
 
-        Assert.That(json.ToJsonString(), Is.EqualTo("{\"i\":1800,\"f\":1.0,\"g\":0.5,\"e\":1e3,\"q\":\"6443\",\"s\":\"1\",\"b\":true,\"n\":null,\"t\":null,\"w\":\"word\",\"v\":\"0x1F\"}"));
+        Assert.That(json.ToJsonString(), Is.EqualTo("{\"i\":1800,\"f\":1,\"g\":0.5,\"e\":1000,\"q\":\"6443\",\"s\":\"1\",\"b\":true,\"nil\":null,\"t\":null,\"w\":\"word\",\"v\":31,\"m\":256}"));
         var text = KubeYamlWriter.Write(new JsonObject { ["spec"] = json });
-        Assert.That(text, Is.EqualTo("spec:\n  i: 1800\n  f: 1.0\n  g: 0.5\n  e: 1e3\n  q: \"6443\"\n  s: \"1\"\n  b: true\n  \"n\": null\n  t: null\n  w: word\n  v: \"0x1F\"\n"));
+        Assert.That(text, Is.EqualTo("spec:\n  i: 1800\n  f: 1\n  g: 0.5\n  e: 1000\n  q: \"6443\"\n  s: \"1\"\n  b: true\n  nil: null\n  t: null\n  w: word\n  v: 31\n  m: 256\n"));
     }
+
+    /// <summary>Strings a YAML 1.1 reader (Kubernetes, Helm) or a YAML 1.2 reader would take for something else.</summary>
+    [TestCase("0400")]
+    [TestCase("0x1F")]
+    [TestCase("0o17")]
+    [TestCase("0b101")]
+    [TestCase("1_000")]
+    [TestCase("08")]
+    [TestCase(".5")]
+    [TestCase("1e3")]
+    [TestCase("+12")]
+    [TestCase(".inf")]
+    [TestCase(".nan")]
+    [TestCase("yes")]
+    [TestCase("Yes")]
+    [TestCase("y")]
+    [TestCase("N")]
+    [TestCase("on")]
+    [TestCase("OFF")]
+    [TestCase("true")]
+    [TestCase("Null")]
+    [TestCase("~")]
+    [TestCase("")]
+    [TestCase("2001-12-14")]
+    [TestCase("2001-12-14T21:59:43Z")]
+    public void Strings_that_read_as_other_values_are_quoted_and_read_back_as_the_same_string(string value)
+    {
+        var text = KubeYamlWriter.Write(new JsonObject { ["data"] = new JsonObject { ["v"] = value, [value] = "key" } });
+
+        Assert.That(text, Does.Contain($"v: \"{value}\"\n"));
+        var back = (JsonObject)YamlDocuments.Parse(text, "written.yaml").Single().Content!["data"]!;
+        Assert.That(back["v"]!.GetValue<string>(), Is.EqualTo(value));
+        Assert.That(back.ContainsKey(value), Is.True, "the key reads back as itself");
+    }
+
+    [TestCase("word")]
+    [TestCase("nil")]
+    [TestCase("quay.io/cilium/cilium")]
+    [TestCase("/var/lib/cni/bin")]
+    public void Strings_every_reader_reads_as_themselves_stay_plain(string value) =>
+        Assert.That(KubeYamlWriter.Write(new JsonObject { ["v"] = value }), Is.EqualTo($"v: {value}\n"));
 }

@@ -48,6 +48,19 @@ public class RenderChecksTests
         Assert.That(problem.Message, Does.Contain("Expected \"6443\", found \"6444\""));
     }
 
+    [Test]
+    public void A_port_written_as_a_plain_number_is_not_the_text_Kubernetes_needs()
+    {
+        const string recording = "baremetal-native-bgp-1.18";
+        var stdout = Recordings.MutateDocument(Recordings.Stdout(recording), "Deployment", "cilium-operator",
+            d => d.Replace("value: \"6443\"", "value: 6443", StringComparison.Ordinal));
+
+        var problem = CheckText(recording, stdout).Single();
+
+        Assert.That(problem.Field, Is.EqualTo("spec.template.spec.containers[cilium-operator].env[KUBERNETES_SERVICE_PORT]"));
+        Assert.That(problem.Message, Is.EqualTo("Expected \"6443\", found 6443, which Kubernetes reads as 6443, not as text."));
+    }
+
     [TestCaseSource(typeof(Recordings), nameof(Recordings.BareMetal))]
     public void Missing_env_in_envoy_is_an_error_naming_the_container(string recording)
     {

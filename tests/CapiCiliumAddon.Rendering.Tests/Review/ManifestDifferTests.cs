@@ -232,14 +232,14 @@ public sealed class ManifestDifferTests
     [Test]
     public void ListsWithoutNames_AlignEqualItemsThenPairByPosition_AndScalarListsAsMultisets()
     {
-        var old = Write("old.yaml", "apiVersion: v1\nkind: X\nmetadata: {name: x}\ntolerations:\n- operator: Exists\nresources: [a, b, c]\nargs: [x, y]\n");
-        var @new = Write("new.yaml", "apiVersion: v1\nkind: X\nmetadata: {name: x}\ntolerations:\n- operator: Exists\n  key: k\n- operator: Exists\nresources: [a, c, d]\nargs: [y, x]\n");
+        var old = Write("old.yaml", "apiVersion: v1\nkind: X\nmetadata: {name: x}\ntolerations:\n- operator: Exists\nresources: [a, b, c]\nargs: [x, w]\n");
+        var @new = Write("new.yaml", "apiVersion: v1\nkind: X\nmetadata: {name: x}\ntolerations:\n- operator: Exists\n  key: k\n- operator: Exists\nresources: [a, c, d]\nargs: [w, x]\n");
 
         var change = Diff(old, @new).Changed.Single();
 
         Assert.That(change.Fields, Is.EqualTo(new[]
         {
-            new FieldChange("args (order)", FieldChangeKind.Modified, "[x, y]", "[y, x]"),
+            new FieldChange("args (order)", FieldChangeKind.Modified, "[x, w]", "[w, x]"),
             new FieldChange("resources", FieldChangeKind.Removed, "b", null),
             new FieldChange("resources", FieldChangeKind.Added, null, "d"),
             new FieldChange("tolerations[0].key", FieldChangeKind.Added, null, "k"),
@@ -248,12 +248,25 @@ public sealed class ManifestDifferTests
     }
 
     [Test]
-    public void QuotingAndExplicitNulls_AreFormattingNotChanges()
+    public void QuotingSpellingAndExplicitNulls_AreFormattingNotChanges()
     {
-        var old = Write("a.yaml", "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\ndata:\n  a: \"true\"\n  b: default\n  n: '1'\n");
-        var @new = Write("b.json", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"}, \"data\": {\"a\": true, \"b\": \"default\", \"n\": 1}}");
+        var old = Write("a.yaml", "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\ndata:\n  a: \"true\"\n  b: default\n  num: '1'\nspec:\n  defaultMode: 0400\n  debug: yes\n");
+        var @new = Write("b.json", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"}, \"data\": {\"a\": \"true\", \"b\": \"default\", \"num\": \"1\"}, \"spec\": {\"defaultMode\": 256, \"debug\": true}}");
 
         Assert.That(Diff(old, @new).HasDifferences, Is.False);
+    }
+
+    [Test]
+    public void AValueThatKeepsItsTextButChangesType_IsAChange()
+    {
+        var old = Write("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  port: \"6443\"\n  flag: 'yes'\n");
+        var @new = Write("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  port: 6443\n  flag: yes\n");
+
+        Assert.That(Diff(old, @new).Changed.Single().Fields, Is.EqualTo(new[]
+        {
+            new FieldChange("data.flag", FieldChangeKind.Modified, "\"yes\"", "true"),
+            new FieldChange("data.port", FieldChangeKind.Modified, "\"6443\"", "6443"),
+        }));
     }
 
     [Test]

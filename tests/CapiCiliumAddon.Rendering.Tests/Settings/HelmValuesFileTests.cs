@@ -4,6 +4,7 @@ using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
 using CapiCiliumAddon.Rendering.Tests.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 using CapiCiliumAddon.Testing;
 
 namespace CapiCiliumAddon.Rendering.Tests.Settings;

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CapiCiliumAddon.Rendering.Planning;
 using CapiCiliumAddon.Rendering.Settings;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Pipeline.Stamping;
 
@@ -120,7 +121,7 @@ public static partial class StampableFacts
                     ? network.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? "cidr-ipv4" : "cidr-ipv6"
                     : null;
             case Name:
-                return text.Length <= 32 && ClusterName().IsMatch(text) && !YamlNonString().IsMatch(text) && text != "default" ? "name" : null;
+                return text.Length <= 32 && ClusterName().IsMatch(text) && !YamlNonString().IsMatch(text) && YamlScalars.ReadsAsItself(text) && text != "default" ? "name" : null;
             default:
                 return null;
         }
@@ -132,7 +133,10 @@ public static partial class StampableFacts
     [GeneratedRegex(@"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     private static partial Regex ClusterName();
 
-    /// <summary>Names a YAML reader (or toYaml) would treat as numbers, booleans or null.</summary>
+    /// <summary>
+    /// Names some YAML reader (or a template's toYaml) would treat as numbers, booleans or null; wider than what
+    /// Kubernetes' own reader resolves (<see cref="YamlScalars.ReadsAsItself"/>), which is checked too.
+    /// </summary>
     [GeneratedRegex(@"^([0-9][0-9e-]*|0x[0-9a-f]+|0o[0-7]+|y|n|yes|no|on|off|true|false|null|inf|nan)$")]
     private static partial Regex YamlNonString();
 }
