@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using CapiCiliumAddon.Rendering.Clusters;
+using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Testing.Containers;
 
