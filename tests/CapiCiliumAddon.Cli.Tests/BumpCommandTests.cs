@@ -359,6 +359,20 @@ public class BumpCommandTests : FakeCiliumTest
     }
 
     [Test]
+    public async Task PreviousFilesThatCannotBeReadAreSaidNotCompared()
+    {
+        WriteClusters(Unpinned("capi-1"));
+        await Render(Out, "1.17.18");
+        File.AppendAllText(Path.Combine(Out, "metal3", "capi-1", "configmap-capi-1-cilium.yaml"), "edited: [by hand\n");
+
+        var (exit, stdout, stderr) = await Bump();
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("changed    metal3/capi-1  Cilium (none) → 1.18.12; its previous files could not be read, so what changed is not listed"));
+        Assert.That(stdout, Does.Not.Contain("cilium-config"), "nothing is said about changes nobody could see");
+    }
+
+    [Test]
     public async Task UsageErrorsExitTwo()
     {
         WriteClusters(Unpinned("capi-1"));

@@ -201,11 +201,13 @@ public static class BumpCommand
         var comparison = before.CompareWith(folder, RenderChanges.FactPlaceholders(result.Plan));
         var version = comparison.Highlights.FirstOrDefault(h => h.Kind == HighlightKind.Version && h.Subject == AddonKeys.CiliumVersionAnnotation);
         var detail = version is null ? $"Cilium {to}, files changed at the same version" : $"Cilium {version.OldValue} → {version.NewValue}";
-        return new BumpedCluster(result.Key, BumpStatus.Changed, detail + pinNote, comparison.Highlights)
+        var unread = before.Readable ? "" : "; its previous files could not be read, so what changed is not listed";
+        return new BumpedCluster(result.Key, BumpStatus.Changed, detail + unread + pinNote, comparison.Highlights)
         {
             From = before.ChartVersion,
             Changes = comparison.Changes,
             Values = result.Values,
+            Compared = before.Readable,
         };
     }
 

@@ -58,7 +58,7 @@ public sealed record BumpReport(
     {
         var target = charts.FirstOrDefault(c => c.Version.Equals(to));
         var moves = clusters
-            .Where(c => c.Status == BumpStatus.Changed)
+            .Where(c => c is { Status: BumpStatus.Changed, Compared: true })
             .GroupBy(c => c.From)
             .OrderBy(g => g.Key is null ? 1 : 0)
             .ThenBy(g => g.Key)

@@ -40,6 +40,9 @@ public sealed record BumpedCluster(string Key, BumpStatus Status, string Detail,
 
     /// <summary>The Helm values its settings stack to at the new version (as far as planning got), or null.</summary>
     public HelmValues? Values { get; init; }
+
+    /// <summary>False when its previous files could not be read: what changed is unknown, so it is part of no move.</summary>
+    public bool Compared { get; init; } = true;
 }
 
 /// <summary>A Cluster's previous files compared with its new ones.</summary>
@@ -62,6 +65,9 @@ public sealed class ClusterSnapshot
 
     /// <summary>True when the folder held any of our generated files.</summary>
     public bool Existed => _files.Count > 0;
+
+    /// <summary>False when the folder held our files but they could not be read as Kubernetes objects (edited by hand?).</summary>
+    public bool Readable => _files.Count == 0 || _objects.Count > 0;
 
     /// <summary>The chart version the previous files were rendered with (our annotation on them), or null.</summary>
     public CiliumVersion? ChartVersion =>
@@ -92,18 +98,20 @@ public sealed class ClusterSnapshot
 
     /// <summary>
     /// The snapshot against the folder as it is now: images and version annotations that differ, and the render
-    /// changes with the Cluster's facts masked by <paramref name="factPlaceholders"/>. Nothing when either side cannot
-    /// be read (there is then nothing sound to say).
+    /// changes with the Cluster's facts masked by <paramref name="factPlaceholders"/>. No render changes when the
+    /// previous files could not be read (see <see cref="Readable"/>: every object would look new), nothing when the
+    /// new ones cannot.
     /// </summary>
     public ClusterComparison CompareWith(string clusterFolder, IReadOnlyDictionary<string, string> factPlaceholders)
     {
         var now = ManifestLoader.Load(clusterFolder);
-        if (now.HasErrors || _objects.Count == 0)
+        if (now.HasErrors)
         {
             return new ClusterComparison([], []);
         }
 
-        return new ClusterComparison(ManifestDiffer.Highlights(_objects, now.Objects), RenderChanges.Between(_objects, now.Objects, factPlaceholders));
+        var changes = _objects.Count == 0 ? [] : RenderChanges.Between(_objects, now.Objects, factPlaceholders);
+        return new ClusterComparison(ManifestDiffer.Highlights(_objects, now.Objects), changes);
     }
 }
 
