@@ -86,8 +86,9 @@ public sealed record BumpReport(
         foreach (var group in clusters.SelectMany(c => c.Changes.Select(change => (change, c.Key))).GroupBy(x => x.change))
         {
             var applies = group.Select(x => x.Key).Distinct().Order(StringComparer.Ordinal).ToList();
+            var applying = applies.ToHashSet(StringComparer.Ordinal);
             var exceptions = clusters
-                .Where(c => !applies.Contains(c.Key, StringComparer.Ordinal))
+                .Where(c => !applying.Contains(c.Key))
                 .Select(c => new ChangeException(c.Key, Instead(c, group.Key)))
                 .ToList();
             grouped.Add(new GroupedChange(group.Key, applies, exceptions));
@@ -109,7 +110,7 @@ public sealed record BumpReport(
     private static string Instead(BumpedCluster cluster, RenderChange change)
     {
         var own = cluster.Changes.Where(c => c.Slot == change.Slot).ToList();
-        return own.Count == 0 ? "unchanged" : string.Join("; ", own.Select(BumpSummary.ValueText));
+        return own.Count == 0 ? "unchanged" : string.Join("; ", own.Select(BumpSummary.ChangeText));
     }
 
     private static DefaultsComparison Defaults(CiliumVersion? from, CiliumVersion to, List<BumpedCluster> clusters, IReadOnlyList<ChartDirectory> charts,

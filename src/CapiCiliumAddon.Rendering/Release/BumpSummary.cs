@@ -606,8 +606,12 @@ public static class BumpSummary
     private static string Names(IReadOnlyList<string> names, Func<string, string> name) =>
         string.Join(", ", names.Take(MaxNamedClusters).Select(name)) + (names.Count > MaxNamedClusters ? $", and {names.Count - MaxNamedClusters} more" : "");
 
+    /// <summary>A render change on its own, e.g. <c>+ "30s"</c> or <c>"true" → "false"</c>.</summary>
+    internal static string ChangeText(RenderChange change) =>
+        change.Kind is FieldChangeKind.Added or FieldChangeKind.Removed ? $"{Marker(change.Kind)} {ValueText(change)}" : ValueText(change);
+
     /// <summary>A render change's values as a line shows them: <c>"30s"</c>, <c>"true" → "false"</c>.</summary>
-    internal static string ValueText(RenderChange change) => change.Kind switch
+    private static string ValueText(RenderChange change) => change.Kind switch
     {
         FieldChangeKind.Added => Value(change.NewValue),
         FieldChangeKind.Removed => Value(change.OldValue),

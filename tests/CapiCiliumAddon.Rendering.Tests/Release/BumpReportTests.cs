@@ -55,13 +55,13 @@ public class BumpReportTests
             ("envoy-xds-mode", "ads", 299),
             ("envoy-xds-mode", "sotw", 1),
         }));
-        Assert.That(move.Changes[1].Exceptions, Is.EqualTo(new[] { new ChangeException("metal3/c-042", "\"sotw\"") }));
+        Assert.That(move.Changes[1].Exceptions, Is.EqualTo(new[] { new ChangeException("metal3/c-042", "+ \"sotw\"") }));
         Assert.That(report.NotMoved.Select(c => c.Key), Is.EqualTo(new[] { "metal3/pinned" }));
 
         var text = BumpSummary.Text(report);
         Assert.That(text, Does.Contain("Cilium 1.19.6 → 1.20.0: 300 Clusters\n(+ added, - removed, ~ changed; each change applies to all 300 unless it says which)\n"));
         Assert.That(text, Does.Contain("    + devices         \"\"\n"));
-        Assert.That(text, Does.Contain("    + envoy-xds-mode  \"ads\"  [299 of 300; not metal3/c-042 (\"sotw\")]\n"));
+        Assert.That(text, Does.Contain("    + envoy-xds-mode  \"ads\"  [299 of 300; not metal3/c-042 (+ \"sotw\")]\n"));
         Assert.That(text, Does.Contain("    + envoy-xds-mode  \"sotw\"  [1 of 300: metal3/c-042]\n"));
         Assert.That(text, Does.Contain("Not moved, so none of the changes above reach them:\n  metal3/pinned (pinned)\n"));
         Assert.That(text, Does.Contain("Chart defaults 1.19.6 → 1.20.0 (values.yaml) that these Clusters do not set: not compared: chart 1.19.6 and 1.20.0 are not at hand (give its chart)"));
@@ -78,7 +78,7 @@ public class BumpReportTests
 
         Assert.That(change.Clusters, Has.Count.EqualTo(7));
         Assert.That(BumpSummary.Text(BumpReport.Build(To, "v", "out", fleet, [], Hint)),
-            Does.Contain("[7 of 10; not metal3/c-08 (\"eth0\"), metal3/c-09 (\"eth0\"), metal3/c-10 (\"eth0\")]"));
+            Does.Contain("[7 of 10; not metal3/c-08 (+ \"eth0\"), metal3/c-09 (+ \"eth0\"), metal3/c-10 (+ \"eth0\")]"));
     }
 
     [Test]
