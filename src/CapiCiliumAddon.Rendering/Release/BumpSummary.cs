@@ -472,7 +472,7 @@ public static class BumpSummary
             var table = new StringBuilder($"| | Key | {move.From} | {move.To} | Not for |\n|---|---|---|---|---|\n");
             foreach (var d in group)
             {
-                table.Append($"| {DefaultMarker(d.Change)} | {Code(d.Change.Key)} | {DefaultCell(d.Change.OldValue)} | {DefaultCell(d.Change.NewValue)} | {(d.SetBy.Count == 0 ? "" : $"{Names(d.SetBy, Code)} ({(d.SetBy.Count == 1 ? "sets it" : "set it")})")} |\n");
+                table.Append($"| {DefaultMarker(d.Change)} | {Code(d.Change.Key)} | {DefaultCell(d.Change.OldValue)} | {(TooLong(d.Change) && d.Change.ListItemChanges is { } items ? "list items " + Code(items) : DefaultCell(d.Change.NewValue))} | {(d.SetBy.Count == 0 ? "" : $"{Names(d.SetBy, Code)} ({(d.SetBy.Count == 1 ? "sets it" : "set it")})")} |\n");
             }
 
             if (added)
@@ -639,8 +639,13 @@ public static class BumpSummary
     {
         (null, var now) => $"{Cut(now!)} (new)",
         (var old, null) => $"{Cut(old)} (removed)",
+        _ when TooLong(change) && change.ListItemChanges is { } items => $"list items {items}",
         var (old, now) => $"{Cut(old)} → {Cut(now)}",
     };
+
+    /// <summary>True when a changed default is too long to read side by side.</summary>
+    private static bool TooLong(DefaultChange change) =>
+        change.OldValue?.Length > MaxValueLength || change.NewValue?.Length > MaxValueLength;
 
     private static string Marker(FieldChangeKind kind) => kind switch
     {

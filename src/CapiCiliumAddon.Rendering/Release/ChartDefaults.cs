@@ -17,6 +17,45 @@ public sealed record DefaultChange(string Key, string? OldValue, string? NewValu
     /// render uses are listed on their own, so a summary counts them rather than listing each.
     /// </summary>
     public bool IsImage => Key.Split('.').Any(segment => segment.EndsWith("image", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// For a list of scalars on both sides, the items it gained and lost, e.g. <c>+"CHECKPOINT_RESTORE"</c>: what a
+    /// reader needs when the lists are too long to read side by side. Null for anything else.
+    /// </summary>
+    public string? ListItemChanges
+    {
+        get
+        {
+            if (ScalarItems(OldValue) is not { } before || ScalarItems(NewValue) is not { } after)
+            {
+                return null;
+            }
+
+            var gone = before.Except(after, StringComparer.Ordinal).Select(i => "-" + i);
+            var came = after.Except(before, StringComparer.Ordinal).Select(i => "+" + i);
+            var changes = came.Concat(gone).ToList();
+            return changes.Count == 0 ? "same items, other order" : string.Join(", ", changes);
+        }
+    }
+
+    private static List<string>? ScalarItems(string? json)
+    {
+        if (json is null || !json.StartsWith('['))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(json) is JsonArray array && array.All(i => i is JsonValue)
+                ? array.Select(i => i!.ToJsonString()).ToList()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>The defaults two charts' values.yaml disagree on.</summary>

@@ -38,6 +38,20 @@ public class ChartDefaultsTests
         }));
     }
 
+    [Test]
+    public void AListOfScalarsSaysWhichItemsCameAndWent()
+    {
+        var capabilities = new DefaultChange("securityContext.capabilities.ciliumAgent", """["CHOWN","KILL","NET_ADMIN"]""", """["CHOWN","NET_ADMIN","SYSLOG"]""");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(capabilities.ListItemChanges, Is.EqualTo("+\"SYSLOG\", -\"KILL\""));
+            Assert.That(new DefaultChange("a", "[1,2]", "[2,1]").ListItemChanges, Is.EqualTo("same items, other order"));
+            Assert.That(new DefaultChange("a", """[{"name":"all"}]""", "[]").ListItemChanges, Is.Null, "not a list of scalars");
+            Assert.That(new DefaultChange("a", "true", "false").ListItemChanges, Is.Null);
+        });
+    }
+
     [TestCase("image.tag", true)]
     [TestCase("operator.image.digest", true)]
     [TestCase("authentication.mutual.spire.install.initImage.tag", true)]
