@@ -38,15 +38,25 @@ public static class BumpCommand
         {
             Description = $"Also move Clusters that pin a version with {AddonKeys.CiliumVersionAnnotation} (you then update the annotation).",
         };
+        var format = new Option<string>("--format")
+        {
+            Description = "Summary format: 'text' (for a terminal) or 'markdown' (for a pull-request description).",
+            DefaultValueFactory = _ => "text",
+        };
+        format.AcceptOnlyFromAmong("text", "markdown");
         var environment = standardInput is null ? new RenderEnvironmentOptions() : new RenderEnvironmentOptions { StandardInput = standardInput };
         var command = new Command("bump", $"""
             Move Clusters to a new Cilium version and summarise what changes.
 
             Re-render every Cluster labelled cni: cilium at Cilium --to and write the tree like `render`. Clusters pinned
             by {AddonKeys.CiliumVersionAnnotation} keep their pin (their files are not touched) unless --include-pinned.
-            Prints the Clusters changed, unchanged, pinned and skipped, the images old → new, the chart values known to
-            change meaning between the versions, and a reminder: ClusterResourceSets are ApplyOnce, so already
-            bootstrapped clusters do not receive the new files.
+            Prints the Clusters changed, unchanged, pinned and skipped, the images old → new and, per move from a
+            previous version, what changes: the keys of cilium-config, the agent's and operator's command, args and
+            env, and the chart objects added or removed (from the previous files and the new render, each change once
+            with the Clusters it applies to), and the chart defaults that changed and that the Clusters do not set
+            (from both charts' values.yaml, when their chart directories are given). Then the values the Clusters set
+            that the new chart does not have, and a reminder: ClusterResourceSets are ApplyOnce, so already
+            bootstrapped clusters do not receive the new files. Progress goes to stderr.
 
             Exit codes: 0 every selected Cluster rendered (or not ready yet: a warning, as in check); 1 at least one was
             skipped (invalid, failed); 2 usage error or no usable Cilium CLI / chart.
@@ -55,6 +65,7 @@ public static class BumpCommand
         command.Options.Add(to);
         command.Options.Add(output);
         command.Options.Add(includePinned);
+        command.Options.Add(format);
         environment.AddTo(command);
         to.Validators.Add(r =>
         {
@@ -73,12 +84,12 @@ public static class BumpCommand
         });
         command.SetAction((parseResult, cancellationToken) =>
             ExecuteAsync(parseResult, environment, parseResult.GetValue(paths)!, CiliumVersion.Parse(parseResult.GetValue(to)!),
-                parseResult.GetValue(output)!, parseResult.GetValue(includePinned), cancellationToken));
+                parseResult.GetValue(output)!, parseResult.GetValue(includePinned), parseResult.GetValue(format) == "markdown", cancellationToken));
         return command;
     }
 
     private static async Task<int> ExecuteAsync(ParseResult parseResult, RenderEnvironmentOptions environment, string[] paths, CiliumVersion to,
-        string outputDirectory, bool includePinned, CancellationToken cancellationToken)
+        string outputDirectory, bool includePinned, bool markdown, CancellationToken cancellationToken)
     {
         var stdout = parseResult.InvocationConfiguration.Output;
         var stderr = parseResult.InvocationConfiguration.Error;
@@ -104,7 +115,10 @@ public static class BumpCommand
             if (!includePinned && pins.TryGetValue(result.Key, out var pin))
             {
                 outcomes.Add(new BumpedCluster(result.Key, BumpStatus.Pinned,
-                    $"kept at {pin} by {AddonKeys.CiliumVersionAnnotation}; files not touched (--include-pinned moves it)", []));
+                    $"kept at {pin} by {AddonKeys.CiliumVersionAnnotation}; files not touched (--include-pinned moves it)", [])
+                {
+                    From = CiliumVersion.TryParse(pin, out var pinned) ? pinned : null,
+                });
             }
             else if (result.State == ClusterState.Rendered)
             {
@@ -149,10 +163,15 @@ public static class BumpCommand
             }
         }
 
-        await stdout.WriteAsync(BumpSummary.Render(to, session.CliVersion, outputDirectory, outcomes, recordedIn)).ConfigureAwait(false);
+        var report = BumpReport.Build(to, session.CliVersion, outputDirectory, outcomes, session.Charts, ChartsHint) with { SettingsFile = recordedIn };
+        await stdout.WriteAsync(markdown ? BumpSummary.Markdown(report) : BumpSummary.Text(report)).ConfigureAwait(false);
         var clean = outcomes.All(o => o.Status != BumpStatus.Skipped) && session.Input.Problems.All(p => p.Severity != ProblemSeverity.Error);
         return clean ? CliApp.Success : CliApp.Failure;
     }
+
+    /// <summary>Where a chart that is not at hand can be given, for the summary's "not compared" notes.</summary>
+    private const string ChartsHint =
+        $"give its unpacked chart with --chart-directory, {RenderEnvironmentOptions.ChartDirectoryVariable} or chartDirectories in {RepositorySettings.FileName}";
 
     /// <summary>--include-pinned: the planner must not see the pin, or it would render the pinned version again.</summary>
     private static ClusterFacts WithoutPin(ClusterFacts facts) =>
@@ -170,19 +189,27 @@ public static class BumpCommand
             : $"; its {AddonKeys.CiliumVersionAnnotation} annotation still says {overriddenPin}: set it to {to} or remove it, or render and check go back to {overriddenPin}";
         if (before.Matches(result.Files!))
         {
-            return new BumpedCluster(result.Key, BumpStatus.Unchanged, $"already Cilium {to}{pinNote}", []);
+            return new BumpedCluster(result.Key, BumpStatus.Unchanged, $"already Cilium {to}{pinNote}", []) { From = before.ChartVersion, Values = result.Values };
         }
 
         ManifestTree.WriteCluster(outputDirectory, result.Plan.Cluster, result.Files!);
         if (!before.Existed)
         {
-            return new BumpedCluster(result.Key, BumpStatus.New, $"no previous files; Cilium {to}{pinNote}", []);
+            return new BumpedCluster(result.Key, BumpStatus.New, $"no previous files; Cilium {to}{pinNote}", []) { Values = result.Values };
         }
 
-        var highlights = before.HighlightsAgainst(folder);
-        var version = highlights.FirstOrDefault(h => h.Kind == HighlightKind.Version && h.Subject == AddonKeys.CiliumVersionAnnotation);
+        // Only what the summary needs is kept: the render changes, not the objects.
+        var comparison = before.CompareWith(folder, RenderChanges.FactPlaceholders(result.Plan));
+        var version = comparison.Highlights.FirstOrDefault(h => h.Kind == HighlightKind.Version && h.Subject == AddonKeys.CiliumVersionAnnotation);
         var detail = version is null ? $"Cilium {to}, files changed at the same version" : $"Cilium {version.OldValue} → {version.NewValue}";
-        return new BumpedCluster(result.Key, BumpStatus.Changed, detail + pinNote, highlights);
+        var unread = before.Readable ? "" : "; its previous files could not be read, so what changed is not listed";
+        return new BumpedCluster(result.Key, BumpStatus.Changed, detail + unread + pinNote, comparison.Highlights)
+        {
+            From = before.ChartVersion,
+            Changes = comparison.Changes,
+            Values = result.Values,
+            Compared = before.Readable,
+        };
     }
 
     private static BumpedCluster Skipped(ClusterResult result)
@@ -195,6 +222,6 @@ public static class BumpCommand
         }
 
         var what = result.State == ClusterState.Invalid ? "invalid" : "render failed";
-        return new BumpedCluster(result.Key, BumpStatus.Skipped, $"{what}{because}; files left as they were", []);
+        return new BumpedCluster(result.Key, BumpStatus.Skipped, $"{what}{because}; files left as they were", []) { Values = result.Values };
     }
 }

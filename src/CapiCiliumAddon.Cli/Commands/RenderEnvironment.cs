@@ -437,7 +437,7 @@ public sealed class RenderSession
         {
             case PlanOutcome.Invalid invalid:
                 problems.AddRange(invalid.Problems);
-                return new ClusterResult(facts.Key, ClusterState.Invalid, null, null, problems);
+                return new ClusterResult(facts.Key, ClusterState.Invalid, null, null, problems) { Values = invalid.Values };
             case PlanOutcome.NotReady notReady:
                 problems.Add(notReady.Reason);
                 return new ClusterResult(facts.Key, ClusterState.NotReady, null, null, problems);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.Clusters;
 using CapiCiliumAddon.Rendering.Handoff;
+using CapiCiliumAddon.Rendering.Settings;
 using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Lint;
@@ -162,54 +163,13 @@ public static partial class CiliumLinter
     }
 
     /// <summary>Each leaf that differs, is missing or is extra, by dotted path, in path order.</summary>
-    private static List<string> ValueDifferences(JsonObject rendered, JsonObject gitOps)
-    {
-        var left = Leaves(rendered);
-        var right = Leaves(gitOps);
-        var differences = new List<string>();
-        foreach (var key in left.Keys.Union(right.Keys).Order(StringComparer.Ordinal))
+    private static List<string> ValueDifferences(JsonObject rendered, JsonObject gitOps) =>
+        HelmValues.LeafDifferences(rendered, gitOps).Select(d => d switch
         {
-            var inRender = left.TryGetValue(key, out var r);
-            var inGitOps = right.TryGetValue(key, out var g);
-            if (inRender && inGitOps && !JsonNode.DeepEquals(r, g))
-            {
-                differences.Add($"{key}: {Json(g)}, render {Json(r)}");
-            }
-            else if (inRender && !inGitOps)
-            {
-                differences.Add($"{key} not set, render {Json(r)}");
-            }
-            else if (!inRender)
-            {
-                differences.Add($"{key}: {Json(g)} not in the render");
-            }
-        }
-
-        return differences;
-    }
-
-    private static SortedDictionary<string, JsonNode?> Leaves(JsonObject values)
-    {
-        var leaves = new SortedDictionary<string, JsonNode?>(StringComparer.Ordinal);
-        void Walk(JsonNode? node, string path)
-        {
-            if (node is JsonObject obj && obj.Count > 0)
-            {
-                foreach (var (key, child) in obj)
-                {
-                    Walk(child, path.Length == 0 ? key : $"{path}.{key}");
-                }
-            }
-            else
-            {
-                leaves[path] = node;
-            }
-        }
-
-        Walk(values, "");
-        leaves.Remove("");
-        return leaves;
-    }
+            { InBefore: true, InAfter: true } => $"{d.Key}: {Json(d.After)}, render {Json(d.Before)}",
+            { InBefore: true } => $"{d.Key} not set, render {Json(d.Before)}",
+            _ => $"{d.Key}: {Json(d.After)} not in the render",
+        }).ToList();
 
     private static string Json(JsonNode? node) => node?.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
 

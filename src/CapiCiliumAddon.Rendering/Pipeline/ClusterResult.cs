@@ -1,6 +1,7 @@
 using CapiCiliumAddon.Rendering.Addons;
 using CapiCiliumAddon.Rendering.Output;
 using CapiCiliumAddon.Rendering.Planning;
+using CapiCiliumAddon.Rendering.Settings;
 
 namespace CapiCiliumAddon.Rendering.Pipeline;
 
@@ -40,6 +41,13 @@ public sealed record ClusterResult(string Key, ClusterState State, RenderPlan? P
     public TimeSpan Duration { get; init; }
 
     public RenderKind Kind { get; init; } = RenderKind.Direct;
+
+    /// <summary>The Helm values the Cluster's settings stack to: its plan's, or for an invalid Cluster as far as planning got (null when it got nowhere).</summary>
+    public HelmValues? Values
+    {
+        get => field ?? Plan?.Values;
+        init;
+    }
 
     /// <summary>
     /// What the GitOps writer writes for this Cluster (<see cref="ManifestTree.Files"/>): file name → content, in apply

@@ -103,5 +103,8 @@ public abstract record PlanOutcome
     public sealed record Invalid(ClusterFacts? Facts, IReadOnlyList<Problem> Problems) : PlanOutcome
     {
         public override ClusterFacts? Cluster => Facts;
+
+        /// <summary>The values the Cluster's settings stacked to before the problems were found, or null when planning stopped earlier.</summary>
+        public HelmValues? Values { get; init; }
     }
 }

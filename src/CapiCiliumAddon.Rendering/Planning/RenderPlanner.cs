@@ -77,7 +77,7 @@ public sealed partial class RenderPlanner(PlanContext context)
         var errors = problems.Where(p => p.Severity == ProblemSeverity.Error).ToList();
         if (errors.Count > 0)
         {
-            return new PlanOutcome.Invalid(cluster, problems);
+            return new PlanOutcome.Invalid(cluster, problems) { Values = values };
         }
 
         if (cluster.Endpoint is not { } endpoint)

@@ -257,7 +257,8 @@ public static class MarkdownDiffRenderer
         return new string('`', Math.Max(3, longest + 1));
     }
 
-    private static string Code(string text) => "`" + text.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal) + "`";
+    /// <summary>Inline code for a Markdown table cell: backticks cannot close it, pipes cannot end the cell.</summary>
+    internal static string Code(string text) => "`" + text.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal) + "`";
 
     private static string Html(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);

@@ -351,7 +351,8 @@ public static class ManifestDiffer
         return $"(secret, sha256:{hash[..12]})";
     }
 
-    private static List<DiffHighlight> Highlights(IReadOnlyList<ManifestObject> oldObjects, IReadOnlyList<ManifestObject> newObjects)
+    /// <summary>The image and version changes between two sets of objects, as <see cref="Compare"/> puts first.</summary>
+    public static IReadOnlyList<DiffHighlight> Highlights(IReadOnlyList<ManifestObject> oldObjects, IReadOnlyList<ManifestObject> newObjects)
     {
         var oldImages = Images(oldObjects);
         var newImages = Images(newObjects);

@@ -55,6 +55,14 @@ public sealed class ManifestObject
     /// marker: their content is compared as embedded objects, only the keys themselves remain a wrapper field.
     /// </summary>
     internal YMap Root { get; }
+
+    /// <summary>The value of label <paramref name="key"/>, or null.</summary>
+    public string? Label(string key) => Metadata("labels", key);
+
+    /// <summary>The value of annotation <paramref name="key"/>, or null.</summary>
+    public string? Annotation(string key) => Metadata("annotations", key);
+
+    private string? Metadata(string field, string key) => (Root.Get("metadata") as YMap)?.Get(field) is YMap map ? map.GetText(key) : null;
 }
 
 /// <summary>The objects read from one path, and what went wrong (errors make the result unusable).</summary>

@@ -65,8 +65,36 @@ public sealed partial record CiliumVersion(int Major, int Minor, int Patch, stri
             (null, null) => 0,
             (null, _) => 1,
             (_, null) => -1,
-            _ => string.CompareOrdinal(PreRelease, other.PreRelease),
+            var (mine, theirs) => ComparePreReleases(mine, theirs),
         };
+    }
+
+    /// <summary>
+    /// Semantic Versioning's order of pre-releases: identifier by identifier, numbers numerically and before words,
+    /// a shorter list first when one is the start of the other (1.21.0-pre.2 before 1.21.0-pre.10 before 1.21.0-rc.0).
+    /// </summary>
+    private static int ComparePreReleases(string mine, string theirs)
+    {
+        var a = mine.Split('.');
+        var b = theirs.Split('.');
+        for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            var aNumber = a[i].All(char.IsAsciiDigit);
+            var bNumber = b[i].All(char.IsAsciiDigit);
+            var byIdentifier = (aNumber, bNumber) switch
+            {
+                (true, true) => a[i].Length != b[i].Length ? a[i].Length.CompareTo(b[i].Length) : string.CompareOrdinal(a[i], b[i]),
+                (true, false) => -1,
+                (false, true) => 1,
+                _ => string.CompareOrdinal(a[i], b[i]),
+            };
+            if (byIdentifier != 0)
+            {
+                return byIdentifier;
+            }
+        }
+
+        return a.Length.CompareTo(b.Length);
     }
 
     public override string ToString() => PreRelease is null ? $"{Major}.{Minor}.{Patch}" : $"{Major}.{Minor}.{Patch}-{PreRelease}";

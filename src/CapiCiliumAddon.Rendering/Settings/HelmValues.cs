@@ -20,6 +20,12 @@ public sealed record HelmValue(string Key, JsonNode? Value, ValueSource Source)
 }
 
 /// <summary>
+/// A leaf of two values trees that differs: its value on each side, where <see cref="InBefore"/> and
+/// <see cref="InAfter"/> tell an absent key from an explicit null.
+/// </summary>
+public sealed record ValueDifference(string Key, JsonNode? Before, JsonNode? After, bool InBefore, bool InAfter);
+
+/// <summary>
 /// Helm values keyed by dotted path, each remembering its source. Later layers replace earlier ones key by key.
 /// Values reach the CLI only as a values file written from here, never as --set strings, so no value can be
 /// re-parsed as Helm syntax ("a,b=c") or shell.
@@ -132,6 +138,51 @@ public sealed partial class HelmValues
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>
+    /// Every leaf (a scalar, a list, an empty map) of two values trees that differs, is only in <paramref name="before"/>
+    /// or only in <paramref name="after"/>, by dotted path, in path order.
+    /// </summary>
+    public static IReadOnlyList<ValueDifference> LeafDifferences(JsonObject before, JsonObject after)
+    {
+        var left = Leaves(before);
+        var right = Leaves(after);
+        var differences = new List<ValueDifference>();
+        foreach (var key in left.Keys.Union(right.Keys).Order(StringComparer.Ordinal))
+        {
+            var inBefore = left.TryGetValue(key, out var b);
+            var inAfter = right.TryGetValue(key, out var a);
+            if (!(inBefore && inAfter && JsonNode.DeepEquals(b, a)))
+            {
+                differences.Add(new ValueDifference(key, b, a, inBefore, inAfter));
+            }
+        }
+
+        return differences;
+    }
+
+    private static Dictionary<string, JsonNode?> Leaves(JsonObject values)
+    {
+        var leaves = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        void Walk(JsonNode? node, string path)
+        {
+            if (node is JsonObject obj && obj.Count > 0)
+            {
+                foreach (var (key, child) in obj)
+                {
+                    Walk(child, path.Length == 0 ? key : $"{path}.{key}");
+                }
+            }
+            else
+            {
+                leaves[path] = node;
+            }
+        }
+
+        Walk(values, "");
+        leaves.Remove("");
+        return leaves;
     }
 
     public static string? AsString(JsonNode? node) => node switch

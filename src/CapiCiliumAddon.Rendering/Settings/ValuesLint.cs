@@ -70,15 +70,9 @@ public static class ValuesLint
 
         foreach (var value in values.All)
         {
-            foreach (var removed in RemovedKeys)
+            if (KnownRemoval(value.Key, version) is { } removal)
             {
-                var matches = removed.IsPrefix
-                    ? value.Key == removed.Key || value.Key.StartsWith(removed.Key + ".", StringComparison.Ordinal)
-                    : value.Key == removed.Key;
-                if (matches && version.CompareTo(removed.RemovedIn) >= 0)
-                {
-                    Error(value.Key, $"removed in Cilium {removed.RemovedIn.Major}.{removed.RemovedIn.Minor}; chart {version} ignores or rejects it", removed.Replacement);
-                }
+                Error(value.Key, removal.Message, removal.Fix);
             }
         }
 
@@ -177,30 +171,61 @@ public static class ValuesLint
     }
 
     /// <summary>
+    /// What we know of <paramref name="key"/> being removed from Cilium by <paramref name="version"/>: why the chart
+    /// ignores or rejects it, and what to use instead; null when we know of no such removal (the chart's values.yaml,
+    /// when at hand, knows more: <see cref="ChartDefines"/>).
+    /// </summary>
+    public static (string Message, string Fix)? KnownRemoval(string key, CiliumVersion version)
+    {
+        foreach (var removed in RemovedKeys)
+        {
+            var matches = removed.IsPrefix
+                ? key == removed.Key || key.StartsWith(removed.Key + ".", StringComparison.Ordinal)
+                : key == removed.Key;
+            if (matches && version.CompareTo(removed.RemovedIn) >= 0)
+            {
+                return ($"removed in Cilium {removed.RemovedIn.Major}.{removed.RemovedIn.Minor}; chart {version} ignores or rejects it", removed.Replacement);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// True when the chart whose values.yaml is <paramref name="chartDefaults"/> has the value <paramref name="key"/>
+    /// (a dotted Helm key). Below an empty map or a null the chart's defaults are free-form (e.g. podAnnotations: {}),
+    /// so any key there counts as defined.
+    /// </summary>
+    public static bool ChartDefines(JsonObject chartDefaults, string key)
+    {
+        JsonNode? node = chartDefaults;
+        foreach (var segment in key.Split('.'))
+        {
+            if (node is not JsonObject { Count: > 0 } obj)
+            {
+                return true;
+            }
+
+            if (!obj.TryGetPropertyValue(segment, out node))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Keys the chart does not define are silently ignored by Helm, so a typo ("kubeProxyReplacment") quietly drops
     /// a setting. Only checkable when the chart's own values.yaml is at hand.
     /// </summary>
     public static IReadOnlyList<Problem> CheckKeysExist(HelmValues values, JsonObject chartDefaults, string subject)
     {
         var problems = new List<Problem>();
-        foreach (var value in values.All.Where(v => v.Source.IsUserProvided))
+        foreach (var value in values.All.Where(v => v.Source.IsUserProvided && !ChartDefines(chartDefaults, v.Key)))
         {
-            JsonNode? node = chartDefaults;
-            foreach (var segment in value.Key.Split('.'))
-            {
-                // Empty maps and nulls in the chart's defaults are free-form (e.g. podAnnotations: {}).
-                if (node is not JsonObject { Count: > 0 } obj)
-                {
-                    break;
-                }
-
-                if (!obj.TryGetPropertyValue(segment, out node))
-                {
-                    problems.Add(Problem.Error(subject, Field(values, value.Key), $"the chart defines no value '{value.Key}'; Helm would ignore it silently",
-                        "check the spelling against the chart's values.yaml"));
-                    break;
-                }
-            }
+            problems.Add(Problem.Error(subject, Field(values, value.Key), $"the chart defines no value '{value.Key}'; Helm would ignore it silently",
+                "check the spelling against the chart's values.yaml"));
         }
 
         return problems;

@@ -163,6 +163,14 @@ public sealed partial class StampTemplate
         return currentName[..currentName.LastIndexOf('-')] + "-" + hash[..10];
     }
 
+    /// <summary>
+    /// The base of <paramref name="name"/> when the chart derives it from the object's spec (see
+    /// <see cref="ContentHashName"/>: a Job named <c>&lt;base&gt;-&lt;10 hex&gt;</c>), else null. Such a name differs
+    /// from Cluster to Cluster and from chart to chart whenever the spec does.
+    /// </summary>
+    public static string? ContentNameBase(string kind, string name) =>
+        kind == "Job" && ContentName().Match(name) is { Success: true } match ? match.Groups["base"].Value : null;
+
     /// <summary>The first line where two texts differ, for reports: "line N: expected … got …".</summary>
     public static string FirstDifference(string expected, string actual)
     {
@@ -296,4 +304,7 @@ public sealed partial class StampTemplate
 
     [GeneratedRegex("-[0-9a-f]{8,}$")]
     private static partial Regex HashSuffix();
+
+    [GeneratedRegex("^(?<base>.+)-[0-9a-f]{10}$")]
+    private static partial Regex ContentName();
 }
