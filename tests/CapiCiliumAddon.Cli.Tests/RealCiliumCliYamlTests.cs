@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CapiCiliumAddon.Rendering.CiliumCli;
 using CapiCiliumAddon.Rendering.Yaml;
@@ -133,21 +132,7 @@ public class RealCiliumCliYamlTests
             current-context: none
 
             """);
-        var start = new ProcessStartInfo(_cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _temp.Path };
-        foreach (var arg in (string[])["install", "--dry-run", "--chart-directory", _chart, .. values])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Clear();
-        start.Environment["PATH"] = "/usr/bin:/bin";
-        start.Environment["HOME"] = Directory.CreateDirectory(_temp.Combine("home")).FullName;
-        start.Environment["KUBECONFIG"] = kubeconfig;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
+        return await RealCiliumCli.RunAsync(_cli, kubeconfig, _temp.Combine("home"), TimeSpan.FromMinutes(2),
+            ["install", "--dry-run", "--chart-directory", _chart, .. values]);
     }
 }

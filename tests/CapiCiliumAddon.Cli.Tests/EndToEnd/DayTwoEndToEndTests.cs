@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -323,33 +322,7 @@ public sealed class DayTwoEndToEndTests
         (await server.Client.CoreV1.ListNamespacedSecretAsync("kube-system", labelSelector: "owner=helm,name=cilium")).Items
             .Select(s => s.Metadata.Name).Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The real CLI against the E2E server: argv only, its own HOME, no inherited cluster variables.</summary>
-    private async Task<(int Exit, string Stdout, string Stderr)> CiliumAsync(string cli, string kubeconfig, params string[] args)
-    {
-        var start = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Clear();
-        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
-        start.Environment["HOME"] = Directory.CreateDirectory(_temp.Combine("home")).FullName;
-        start.Environment["KUBECONFIG"] = kubeconfig;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new AssertionException($"cilium {string.Join(' ', args)} did not finish within 4 minutes");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    /// <summary>The real CLI against the E2E server.</summary>
+    private Task<(int Exit, string Stdout, string Stderr)> CiliumAsync(string cli, string kubeconfig, params string[] args) =>
+        RealCiliumCli.RunAsync(cli, kubeconfig, _temp.Combine("home"), TimeSpan.FromMinutes(4), args);
 }
