@@ -274,11 +274,11 @@ public class BumpCommandTests : FakeCiliumTest
         var defaults = Section(stdout, "Chart defaults 1.17.18 → 1.18.12 (values.yaml) that these Clusters do not set");
         Assert.That(defaults, Is.EqualTo(new[]
         {
-            "    - enableRuntimeDeviceDetection    true (removed)",
             "    ~ l2NeighDiscovery.enabled        true → false  [not for metal3/capi-4: set by it]",
-            "    - l2NeighDiscovery.refreshPeriod  \"30s\" (removed)",
             "    ~ operator.tolerations            [{\"operator\":\"Exists\"}] → [{\"key\":\"node-role.kubernetes.io/control-plane\",\"operator\":\"Exists\"}]",
             "    ~ startupProbe.failureThreshold   105 → 300",
+            "    - enableRuntimeDeviceDetection    true (removed)",
+            "    - l2NeighDiscovery.refreshPeriod  \"30s\" (removed)",
             "    and 1 image reference (repository, tag, digest); the images these renders use are under Images",
         }), "kubeProxyReplacement, new in 1.18, is set by every Cluster (built in), so its default changes nothing");
         Golden.AssertMatches(stdout, "bump-fleet.txt");

@@ -127,7 +127,9 @@ public static class BumpSummary
     public const string DeliveryReminder =
         "Delivery: the ClusterResourceSets are ApplyOnce. These files bootstrap clusters that have not received Cilium yet;\n" +
         "already-bootstrapped clusters (those whose ClusterResourceSetBinding shows applied) will not receive this change.\n" +
-        "Upgrade Cilium on those through the GitOps tool that owns it after bootstrap (e.g. its Helm release / HelmRelease).\n" +
+        "Upgrade Cilium on those through the GitOps tool that owns it after bootstrap (e.g. its Helm release / HelmRelease),\n" +
+        "or with `cilium upgrade --values <Cluster folder>/cilium-values.yaml`: never without the render's values, or the CLI\n" +
+        "points Cilium at the kubeconfig's server instead of the control plane endpoint.\n" +
         "`capi-cilium status` shows which clusters have applied their ClusterResourceSet.\n";
 
     /// <summary>Most Clusters a line names; the rest are counted.</summary>
@@ -558,11 +560,15 @@ public static class BumpSummary
         yield return new Section("Chart objects", "none added or removed", In(RenderChangeArea.Objects));
     }
 
-    /// <summary>Changed and removed defaults first, then the keys new in the chart.</summary>
+    /// <summary>
+    /// Changed defaults first (a setting the Clusters rely on without saying so now means something else), then the
+    /// removed ones, then the keys new in the chart.
+    /// </summary>
     private static IEnumerable<List<GroupedDefault>> DefaultGroups(DefaultsComparison defaults) =>
         new[]
         {
-            defaults.Defaults.Where(d => d.Change.OldValue is not null).ToList(),
+            defaults.Defaults.Where(d => d.Change is { OldValue: not null, NewValue: not null }).ToList(),
+            defaults.Defaults.Where(d => d.Change.NewValue is null).ToList(),
             defaults.Defaults.Where(d => d.Change.OldValue is null).ToList(),
         }.Where(g => g.Count > 0);
 
