@@ -53,8 +53,10 @@ public sealed partial class ContainerImageEndToEndTests
         kubeconfig = Environment.GetEnvironmentVariable(EndToEndEnvironment.KubeConfigVariable)!;
         temp = new TempDirectory();
         var clock = Stopwatch.StartNew();
+        // A repository of the test's own: the developer's image of this version is neither replaced nor left behind.
+        var repository = "localhost/capi-cilium-addon-e2e-" + Guid.NewGuid().ToString("N")[..8];
         var release = await ContainerEngine.RunAsync(Path.Combine(RepositoryPaths.Root, "hack", "release", "build"),
-            ["--output", temp.Combine("dist")], TimeSpan.FromMinutes(10), RepositoryPaths.Root);
+            ["--output", temp.Combine("dist"), "--image", repository], TimeSpan.FromMinutes(10), RepositoryPaths.Root);
         Assert.That(release.ExitCode, Is.Zero, release.Describe("hack/release/build"));
         installYaml = release.StandardOutput.Trim().Split('\n')[^1];
         image = ImageLine().Match(File.ReadAllText(installYaml)).Groups["image"].Value;
@@ -63,7 +65,15 @@ public sealed partial class ContainerImageEndToEndTests
     }
 
     [OneTimeTearDown]
-    public void RemoveTheRelease() => temp?.Dispose();
+    public async Task RemoveTheReleaseAsync()
+    {
+        if (image is not null)
+        {
+            await engine.RunAsync(["rmi", "--force", image]);
+        }
+
+        temp?.Dispose();
+    }
 
     [Test]
     public async Task TheImageRunsAsTheDeploymentsUserAndNamesWhatItBundles()
