@@ -217,6 +217,30 @@ public class YamlInputTests : FakeCiliumTest
     }
 
     [Test]
+    public async Task ATemplateThatIsNotYamlUntilSubstitutedNamesItsVariables()
+    {
+        // `{... ${CLUSTER_NAME}}`: the variable's closing brace ends the flow mapping, so the text is not YAML yet.
+        const string template = """
+            apiVersion: cluster.x-k8s.io/v1beta2
+            kind: Cluster
+            metadata:
+              name: ${CLUSTER_NAME}
+              labels: {cni: cilium, addon.capi-cilium.io/cluster-name: ${CLUSTER_NAME}}
+            spec:
+              controlPlaneEndpoint: {host: ${VIP}, port: 6443}
+
+            """;
+
+        var (exit, _, stderr) = await Run(template, ["render", "-", "--out", Out, .. Environment]);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("<stdin>").And.Contain("line 5")
+            .And.Contain("the file holds unsubstituted variables ${CLUSTER_NAME}, ${VIP}")
+            .And.Contain("clusterctl generate cluster, flux envsubst, or envsubst < file | capi-cilium render -"));
+        Assert.That(CommandRunner.FilesUnder(Out), Is.Empty);
+    }
+
+    [Test]
     public async Task ASubstitutedTemplateOnStandardInputRenders()
     {
         // What `envsubst < template.yaml | capi-cilium render -` hands over.

@@ -22,6 +22,17 @@ public static partial class TemplateVariables
         return found;
     }
 
+    /// <summary>The variables named anywhere in <paramref name="text"/>, each once, in order of appearance.</summary>
+    public static IReadOnlyList<string> InText(string text)
+    {
+        var found = new List<string>();
+        Add(text, found);
+        return found;
+    }
+
+    /// <summary>What to do about a template: the tools that substitute its variables.</summary>
+    public const string SubstituteFirst = "substitute the variables first: clusterctl generate cluster, flux envsubst, or envsubst < file | capi-cilium render -";
+
     /// <summary>How a message names them: <c>${CLUSTER_NAME}, ${POD_CIDR}</c>.</summary>
     public static string Describe(IEnumerable<string> variables) => string.Join(", ", variables.Select(v => "${" + v + "}"));
 
@@ -32,7 +43,7 @@ public static partial class TemplateVariables
     public static Problem Problem(string subject, string field, string what, IReadOnlyList<string> variables) =>
         Rendering.Problem.Error(subject, field,
             $"{what} holds unsubstituted variable{(variables.Count == 1 ? "" : "s")} {Describe(variables)}: it is a template, not the object it will become",
-            "substitute the variables first: clusterctl generate cluster, flux envsubst, or envsubst < file | capi-cilium render -");
+            SubstituteFirst);
 
     private static void Collect(JsonNode? node, List<string> found)
     {

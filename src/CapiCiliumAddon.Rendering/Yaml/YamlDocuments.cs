@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Clusters;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -83,7 +84,7 @@ public static class YamlDocuments
                 message = $"duplicate key '{message[duplicate.Length..]}'";
             }
 
-            throw new InputFileException(path, $"line {e.Start.Line}, column {e.Start.Column}: {message}");
+            throw new InputFileException(path, $"line {e.Start.Line}, column {e.Start.Column}: {message}{TemplateHint(text)}");
         }
         catch (ArgumentException e)
         {
@@ -112,6 +113,15 @@ public static class YamlDocuments
 
         return documents;
     }
+
+    /// <summary>
+    /// A clusterctl or Flux template is often not even YAML until substituted (<c>labels: {name: ${NAME}}</c> closes its
+    /// flow mapping too early), so a syntax error in text holding variables names them and what to run first.
+    /// </summary>
+    private static string TemplateHint(string text) =>
+        TemplateVariables.InText(text) is { Count: > 0 } variables
+            ? $" (the file holds unsubstituted variables {TemplateVariables.Describe(variables)}: {TemplateVariables.SubstituteFirst})"
+            : "";
 
     private static Exception Innermost(Exception e)
     {
