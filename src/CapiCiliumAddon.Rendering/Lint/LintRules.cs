@@ -39,7 +39,7 @@ public static class LintRules
         new(CrsSelector, "a ClusterResourceSet shipping Cilium whose selector is empty (matches nothing), matches several Clusters among the inputs, or lacks the addon.capi-cilium.io/cluster-name label (could match several)."),
         new(CrsReconcile, "a ClusterResourceSet shipping Cilium with strategy Reconcile: two controllers for one release (error when a Flux HelmRelease or Argo CD Application for the cilium chart is among the inputs)."),
         new(FileMode, "a file mode (defaultMode, items[].mode) whose YAML surprises: a plain 0400 is octal to Kubernetes and Helm (YAML 1.1: 256, r--------) but 400 to YAML 1.2 tools (warning, outside renders, whose chart writes octal on purpose); a decimal that looks octal, 400 = 0620 rw--w---- (warning); a mode over 0777 that the API server refuses (error)."),
-        new(StringValue, "a label or annotation value, env value or ConfigMap data value that Kubernetes reads as a boolean or number (a plain yes, no, on, off, y, n, true, 8080...): kubectl apply and ClusterResourceSets refuse the object; quote it."),
+        new(StringValue, "a label or annotation value, env value or ConfigMap data value that Kubernetes reads as a boolean or number (a plain yes, no, on, off, y, n, true, 8080...), in an object or in Helm values headed for one (extraEnv[].value, *Labels, *Annotations): kubectl apply and ClusterResourceSets refuse the object; quote it."),
         new(HelmHandoff, "a Flux HelmRelease or Argo CD Application for the cilium chart whose chart version, release name, release namespace or values differ from the capi-cilium render of its cluster among the inputs: its first reconcile would change Cilium on that cluster (or, for the release, fail to adopt it)."),
     ];
 }

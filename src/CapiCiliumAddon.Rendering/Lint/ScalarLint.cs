@@ -34,22 +34,59 @@ internal static class ScalarLint
                 }
                 else if (ExpectsString(o, path) && value is not null && value.GetValueKind() != JsonValueKind.String)
                 {
-                    CheckString(o, field, path, value, resolved, findings);
+                    CheckString(o.Subject, o.Location, field, StringKind(path), value, resolved, findings);
                 }
+            }
+
+            if (!renders.Contains(o) && o.IsCore("ConfigMap") && LintObject.Text(LintObject.At(o.Content, "data", AddonKeys.ValuesConfigMapKey)) is { } embedded)
+            {
+                CheckEmbeddedValues(o, embedded, findings);
             }
         }
 
         foreach (var document in inputs.ValuesDocuments)
         {
-            var written = document.ResolvedScalars.ToDictionary(r => r.Field, StringComparer.Ordinal);
-            foreach (var (path, value) in Scalars(document.Values, []))
+            CheckValues("Helm values", document.Location, document.Values, document.ResolvedScalars, findings);
+        }
+    }
+
+    /// <summary>
+    /// The Helm values a Cluster's values ConfigMap holds (as text under <c>values.yaml</c>): Helm reads them by the
+    /// same YAML 1.1 rules, and a surprise there reaches every object the chart makes from them.
+    /// </summary>
+    private static void CheckEmbeddedValues(LintObject configMap, string text, List<LintFinding> findings)
+    {
+        var location = $"{configMap.Location} data[{AddonKeys.ValuesConfigMapKey}]";
+        IReadOnlyList<SourceDocument> documents;
+        try
+        {
+            documents = YamlDocuments.Parse(text, location);
+        }
+        catch (InputFileException)
+        {
+            return; // unreadable values are the values rules' to report; nothing here is about their scalars
+        }
+
+        foreach (var document in documents.Where(d => d.Content is JsonObject))
+        {
+            CheckValues(configMap.Subject, location, document.Content!, document.ResolvedScalars, findings);
+        }
+    }
+
+    private static void CheckValues(string subject, string location, JsonNode values, IReadOnlyList<ResolvedScalar> resolvedScalars, List<LintFinding> findings)
+    {
+        var written = resolvedScalars.ToDictionary(r => r.Field, StringComparer.Ordinal);
+        foreach (var (path, value) in Scalars(values, []))
+        {
+            var field = YamlJson.Field(path);
+            written.TryGetValue(field, out var resolved);
+            if (IsFileMode(path))
             {
-                if (IsFileMode(path))
-                {
-                    var field = YamlJson.Field(path);
-                    written.TryGetValue(field, out var resolved);
-                    CheckMode("Helm values", document.Location, field, value, resolved, octalIsFine: false, findings);
-                }
+                CheckMode(subject, location, field, value, resolved, octalIsFine: false, findings);
+            }
+            else if (ValueExpectsString(path) && value is not null && value.GetValueKind() != JsonValueKind.String)
+            {
+                CheckString(subject, location, field, StringKind(path), value, resolved, findings);
             }
         }
     }
@@ -83,18 +120,24 @@ internal static class ScalarLint
         }
     }
 
-    private static void CheckString(LintObject o, string field, IReadOnlyList<string> path, JsonNode value, ResolvedScalar? written, List<LintFinding> findings)
+    private static void CheckString(string subject, string location, string field, string what, JsonNode value, ResolvedScalar? written, List<LintFinding> findings)
     {
-        var what = path[^2] is "labels" or "annotations" ? $"a {path[^2][..^1]} value" : path[^1] == "value" ? "an env value" : "a ConfigMap data value";
         var sees = value.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? $"the boolean {value.ToJsonString()}" : $"the number {value.ToJsonString()}";
         var text = written?.Text ?? value.ToJsonString();
         var spelling = written is not null && value.GetValueKind() is JsonValueKind.True or JsonValueKind.False
             ? $" (YAML 1.1 spells booleans y, yes, on, n, no, off in several cases)"
             : "";
-        findings.Add(new LintFinding(LintRules.StringValue, ProblemSeverity.Error, o.Subject, o.Location, field,
+        findings.Add(new LintFinding(LintRules.StringValue, ProblemSeverity.Error, subject, location, field,
             $"`{text}` is {sees} to Kubernetes{spelling}, and {what} must be a string: kubectl apply, and a ClusterResourceSet, refuse the object",
             $"quote it: \"{text}\""));
     }
+
+    private static string StringKind(IReadOnlyList<string> path) =>
+        path is ["data", _] ? "a ConfigMap data value"
+        : path[^1] == "value" ? "an env value"
+        : IsLabels(path[^2]) ? "a label value"
+        : IsAnnotations(path[^2]) ? "an annotation value"
+        : "a ConfigMap data value";
 
     /// <summary><c>defaultMode</c> anywhere (volumes, projections) and <c>mode</c> of an <c>items</c> entry.</summary>
     private static bool IsFileMode(IReadOnlyList<string> path) =>
@@ -105,6 +148,18 @@ internal static class ScalarLint
         path.Count >= 3 && path[^3] == "metadata" && path[^2] is "labels" or "annotations"
         || path.Count >= 3 && path[^1] == "value" && path[^2].StartsWith('[') && path[^3] == "env"
         || path.Count == 2 && path[0] == "data" && o.IsCore("ConfigMap");
+
+    /// <summary>
+    /// In Helm values, what the chart copies into an env value (<c>extraEnv</c>, <c>operator.extraEnv</c>, ...) or into
+    /// label and annotation maps (<c>podLabels</c>, <c>podAnnotations</c>, <c>annotations</c>, ...).
+    /// </summary>
+    private static bool ValueExpectsString(IReadOnlyList<string> path) =>
+        path.Count >= 3 && path[^1] == "value" && path[^2].StartsWith('[') && (path[^3] == "env" || path[^3].EndsWith("Env", StringComparison.Ordinal))
+        || path.Count >= 2 && (IsLabels(path[^2]) || IsAnnotations(path[^2]));
+
+    private static bool IsLabels(string key) => key == "labels" || key.EndsWith("Labels", StringComparison.Ordinal);
+
+    private static bool IsAnnotations(string key) => key == "annotations" || key.EndsWith("Annotations", StringComparison.Ordinal);
 
     private static bool IsOctalSpelling(string text)
     {

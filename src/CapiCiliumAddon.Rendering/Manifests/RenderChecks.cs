@@ -57,6 +57,7 @@ public static class RenderChecks
         CheckConfig(manifest, expected, problems);
         CheckImages(manifest, expected, problems);
         CheckNamespaces(manifest, problems);
+        CheckStringFields(manifest, problems);
         problems.AddRange(HelmOwnership.Check(manifest, expected.HelmRelease));
         return problems;
     }
@@ -233,9 +234,69 @@ public static class RenderChecks
     }
 
     /// <summary>
-    /// Null when <paramref name="key"/> holds the string <paramref name="expected"/> as Kubernetes reads it; otherwise what
-    /// it holds, for the message ("" when nothing). A plain <c>6443</c> or <c>true</c> is a number or a boolean to
-    /// Kubernetes, which refuses it where a string belongs, so its text alone does not pass.
+    /// Label and annotation values, ConfigMap data and container env values must be strings to the API server, which refuses the whole
+    /// object otherwise: a ClusterResourceSet would then never install Cilium. A user's value reaches them through the
+    /// chart as written (<c>extraEnv: [{name: DEBUG, value: on}]</c> is the boolean true to Helm, rendered as
+    /// <c>value: true</c>), so they are read back here as Kubernetes reads them.
+    /// </summary>
+    private static void CheckStringFields(RenderedManifest manifest, List<Problem> problems)
+    {
+        foreach (var o in manifest.Objects)
+        {
+            CheckStringMaps(o, o.Root.GetMap("metadata"), "metadata", problems);
+            if (o.Kind == "ConfigMap")
+            {
+                foreach (var (key, value) in o.Root.GetMap("data")?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+                {
+                    CheckString(o, value, $"data[{(key as YamlScalarNode)?.Value}]", "a ConfigMap data value", problems);
+                }
+            }
+
+            var podTemplate = o.Kind == "CronJob" ? o.Root.GetPath("spec", "jobTemplate", "spec", "template") : o.Root.GetPath("spec", "template");
+            if (podTemplate is null)
+            {
+                continue;
+            }
+
+            var templateField = o.Kind == "CronJob" ? "spec.jobTemplate.spec.template" : "spec.template";
+            CheckStringMaps(o, podTemplate.GetMap("metadata"), $"{templateField}.metadata", problems);
+            foreach (var list in new[] { "initContainers", "containers" })
+            {
+                foreach (var container in Containers(o, list))
+                {
+                    foreach (var env in container.GetSeq("env")?.Children.OfType<YamlMappingNode>() ?? [])
+                    {
+                        CheckString(o, env.Get("value"), $"{templateField}.spec.{list}[{container.GetString("name")}].env[{env.GetString("name")}].value", "an env value", problems);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void CheckStringMaps(RenderedObject o, YamlMappingNode? metadata, string field, List<Problem> problems)
+    {
+        foreach (var (map, what) in new[] { ("labels", "a label value"), ("annotations", "an annotation value") })
+        {
+            foreach (var (key, value) in metadata.GetMap(map)?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+            {
+                CheckString(o, value, $"{field}.{map}[{(key as YamlScalarNode)?.Value}]", what, problems);
+            }
+        }
+    }
+
+    private static void CheckString(RenderedObject o, YamlNode? node, string field, string what, List<Problem> problems)
+    {
+        if (node is YamlScalarNode scalar && YamlScalars.Resolve(scalar) is not string and var value)
+        {
+            problems.Add(Problem.Error(o.Subject, field,
+                $"`{scalar.Value}` is {(value is bool ? "a boolean" : value is null ? "null" : "a number")}, not text, to Kubernetes, and {what} must be a string: the API server refuses the {o.Kind}, so the ClusterResourceSet never installs Cilium.",
+                "Quote the value where the Helm values set it: Helm reads a plain yes, on, true, 0400 or 1_000 as a boolean or a number, and the chart renders it as one."));
+        }
+    }
+
+    /// <summary>
+    /// Null when <paramref name="key"/> holds <paramref name="expected"/>; otherwise what it holds, for the message ("" when
+    /// nothing).
     /// </summary>
     private static string? Found(YamlMappingNode? map, string key, string expected)
     {
@@ -244,12 +305,8 @@ public static class RenderChecks
             return "";
         }
 
-        return YamlScalars.Resolve(scalar) switch
-        {
-            string text when text == expected => null,
-            string text => $"\"{text}\"",
-            var other => $"{scalar.Value}, which Kubernetes reads as {YamlScalars.Describe(other)}, not as text",
-        };
+        // A plain 6443 is the right port in the wrong type: CheckStringFields reports the type, once.
+        return scalar.Value == expected ? null : $"\"{scalar.Value}\"";
     }
 
     internal static IEnumerable<YamlMappingNode> Containers(RenderedObject workload, string list)

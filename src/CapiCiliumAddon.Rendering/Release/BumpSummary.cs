@@ -127,9 +127,8 @@ public static class BumpSummary
     public const string DeliveryReminder =
         "Delivery: the ClusterResourceSets are ApplyOnce. These files bootstrap clusters that have not received Cilium yet;\n" +
         "already-bootstrapped clusters (those whose ClusterResourceSetBinding shows applied) will not receive this change.\n" +
-        "Upgrade Cilium on those through the GitOps tool that owns it after bootstrap (e.g. its Helm release / HelmRelease),\n" +
-        "or with `cilium upgrade --values <Cluster folder>/cilium-values.yaml`: never without the render's values, or the CLI\n" +
-        "points Cilium at the kubeconfig's server instead of the control plane endpoint.\n" +
+        "Upgrade Cilium on those through the GitOps tool that owns it after bootstrap (its HelmRelease or Application), or\n" +
+        "with `cilium upgrade --values <Cluster folder>/cilium-values.yaml`, never without the render's values.\n" +
         "`capi-cilium status` shows which clusters have applied their ClusterResourceSet.\n";
 
     /// <summary>Most Clusters a line names; the rest are counted.</summary>

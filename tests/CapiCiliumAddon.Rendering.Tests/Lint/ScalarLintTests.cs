@@ -52,6 +52,45 @@ public class ScalarLintTests
         Assert.That(finding.Message, Does.Contain(text).And.Contain(value));
     }
 
+    /// <summary>The values ConfigMap a Cluster names: Helm reads its values.yaml by the same rules.</summary>
+    [Test]
+    public void AValuesConfigMapsHelmValuesAreReadAsHelmReadsThem()
+    {
+        const string configMap = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: cilium-values
+              namespace: metal3
+            data:
+              values.yaml: |
+                extraVolumes:
+                  - name: extra-ca
+                    configMap: {name: extra-ca, defaultMode: 0400}
+                extraEnv:
+                  - name: DEBUG
+                    value: on
+                operator:
+                  podLabels:
+                    audited: yes
+                  extraEnv:
+                    - name: REPLICAS
+                      value: "2"
+
+            """;
+
+        var findings = Lint(configMap);
+
+        Assert.That(findings.Select(f => (f.Rule, f.Severity, f.Object, f.Location, f.Field)), Is.EquivalentTo(new[]
+        {
+            (LintRules.FileMode, ProblemSeverity.Warning, "ConfigMap metal3/cilium-values", "objects.yaml#1 data[values.yaml]", "extraVolumes[0].configMap.defaultMode"),
+            (LintRules.StringValue, ProblemSeverity.Error, "ConfigMap metal3/cilium-values", "objects.yaml#1 data[values.yaml]", "extraEnv[0].value"),
+            (LintRules.StringValue, ProblemSeverity.Error, "ConfigMap metal3/cilium-values", "objects.yaml#1 data[values.yaml]", "operator.podLabels.audited"),
+        }));
+        Assert.That(findings.Single(f => f.Field == "extraEnv[0].value").Message, Does.StartWith("`on` is the boolean true to Kubernetes").And.Contain("an env value must be a string"));
+        Assert.That(findings.Single(f => f.Field == "operator.podLabels.audited").Message, Does.Contain("a label value must be a string"));
+    }
+
     [Test]
     public void ADecimalThatLooksOctalIsAWarningSayingWhatItIs()
     {

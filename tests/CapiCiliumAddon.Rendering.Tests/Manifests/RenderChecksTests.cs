@@ -57,8 +57,31 @@ public class RenderChecksTests
 
         var problem = CheckText(recording, stdout).Single();
 
-        Assert.That(problem.Field, Is.EqualTo("spec.template.spec.containers[cilium-operator].env[KUBERNETES_SERVICE_PORT]"));
-        Assert.That(problem.Message, Is.EqualTo("Expected \"6443\", found 6443, which Kubernetes reads as 6443, not as text."));
+        Assert.That(problem.Field, Is.EqualTo("spec.template.spec.containers[cilium-operator].env[KUBERNETES_SERVICE_PORT].value"));
+        Assert.That(problem.Message, Does.StartWith("`6443` is a number, not text, to Kubernetes, and an env value must be a string: the API server refuses the Deployment"));
+    }
+
+    /// <summary>
+    /// What a values file with <c>extraEnv: [{name: DEBUG, value: on}]</c> and <c>podLabels: {audit: yes}</c> renders:
+    /// Helm reads both as booleans and the chart writes them as such, which the API server refuses.
+    /// </summary>
+    [Test]
+    public void A_boolean_where_Kubernetes_needs_text_is_refused_naming_the_field()
+    {
+        const string recording = "baremetal-native-bgp-1.19";
+        var stdout = Recordings.MutateDocument(Recordings.Stdout(recording), "Deployment", "cilium-operator", d => Regex.Replace(d,
+            "(\n( *)- name: KUBERNETES_SERVICE_HOST\n)", "\n$2- name: DEBUG\n$2  value: true$1", RegexOptions.None, TimeSpan.FromSeconds(1)));
+        stdout = Recordings.MutateDocument(stdout, "ConfigMap", "cilium-config",
+            d => d.Replace("  routing-mode: \"native\"", "  routing-mode: \"native\"\n  enable-audit: no", StringComparison.Ordinal));
+
+        var problems = CheckText(recording, stdout);
+
+        Assert.That(problems.Select(p => (p.Subject, p.Field)), Is.EquivalentTo(new[]
+        {
+            ("Deployment kube-system/cilium-operator", "spec.template.spec.containers[cilium-operator].env[DEBUG].value"),
+            ("ConfigMap kube-system/cilium-config", "data[enable-audit]"),
+        }));
+        Assert.That(problems.Select(p => p.Message), Has.All.Contains("is a boolean, not text, to Kubernetes"));
     }
 
     [TestCaseSource(typeof(Recordings), nameof(Recordings.BareMetal))]
