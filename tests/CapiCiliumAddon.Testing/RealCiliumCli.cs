@@ -14,7 +14,10 @@ public static class RealCiliumCli
     {
         var start = new ProcessStartInfo(cli)
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = home,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = home,
         };
         foreach (var arg in args)
         {
