@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CapiCiliumAddon.Rendering.Manifests;
 using CapiCiliumAddon.Rendering.Yaml;
 
 namespace CapiCiliumAddon.Rendering.Lint;
@@ -32,9 +33,9 @@ internal static class ScalarLint
                 {
                     CheckMode(o.Subject, o.Location, field, value, resolved, octalIsFine: renders.Contains(o), findings);
                 }
-                else if (ExpectsString(o, path) && value is not null && value.GetValueKind() != JsonValueKind.String)
+                else if (TextFields.Describe(path, o.IsCore("ConfigMap")) is { } what && value is not null && value.GetValueKind() != JsonValueKind.String)
                 {
-                    CheckString(o.Subject, o.Location, field, StringKind(path), value, resolved, findings);
+                    CheckString(o.Subject, o.Location, field, what, value, resolved, findings);
                 }
             }
 
@@ -84,9 +85,9 @@ internal static class ScalarLint
             {
                 CheckMode(subject, location, field, value, resolved, octalIsFine: false, findings);
             }
-            else if (ValueExpectsString(path) && value is not null && value.GetValueKind() != JsonValueKind.String)
+            else if (HelmValueKind(path) is { } what && value is not null && value.GetValueKind() != JsonValueKind.String)
             {
-                CheckString(subject, location, field, StringKind(path), value, resolved, findings);
+                CheckString(subject, location, field, what, value, resolved, findings);
             }
         }
     }
@@ -132,34 +133,21 @@ internal static class ScalarLint
             $"quote it: \"{text}\""));
     }
 
-    private static string StringKind(IReadOnlyList<string> path) =>
-        path is ["data", _] ? "a ConfigMap data value"
-        : path[^1] == "value" ? "an env value"
-        : IsLabels(path[^2]) ? "a label value"
-        : IsAnnotations(path[^2]) ? "an annotation value"
-        : "a ConfigMap data value";
-
     /// <summary><c>defaultMode</c> anywhere (volumes, projections) and <c>mode</c> of an <c>items</c> entry.</summary>
     private static bool IsFileMode(IReadOnlyList<string> path) =>
         path.Count > 0 && (path[^1] == "defaultMode" || (path[^1] == "mode" && path.Count >= 3 && path[^2].StartsWith('[') && path[^3] == "items"));
 
-    /// <summary>Label and annotation values of any object or pod template, env values, and a ConfigMap's data values.</summary>
-    private static bool ExpectsString(LintObject o, IReadOnlyList<string> path) =>
-        path.Count >= 3 && path[^3] == "metadata" && path[^2] is "labels" or "annotations"
-        || path.Count >= 3 && path[^1] == "value" && path[^2].StartsWith('[') && path[^3] == "env"
-        || path.Count == 2 && path[0] == "data" && o.IsCore("ConfigMap");
-
     /// <summary>
     /// In Helm values, what the chart copies into an env value (<c>extraEnv</c>, <c>operator.extraEnv</c>, ...) or into
-    /// label and annotation maps (<c>podLabels</c>, <c>podAnnotations</c>, <c>annotations</c>, ...).
+    /// label and annotation maps (<c>podLabels</c>, <c>podAnnotations</c>, <c>annotations</c>, ...); null elsewhere.
     /// </summary>
-    private static bool ValueExpectsString(IReadOnlyList<string> path) =>
-        path.Count >= 3 && path[^1] == "value" && path[^2].StartsWith('[') && (path[^3] == "env" || path[^3].EndsWith("Env", StringComparison.Ordinal))
-        || path.Count >= 2 && (IsLabels(path[^2]) || IsAnnotations(path[^2]));
-
-    private static bool IsLabels(string key) => key == "labels" || key.EndsWith("Labels", StringComparison.Ordinal);
-
-    private static bool IsAnnotations(string key) => key == "annotations" || key.EndsWith("Annotations", StringComparison.Ordinal);
+    private static string? HelmValueKind(IReadOnlyList<string> path) => path switch
+    {
+        [.., var list, ['[', ..], "value"] when list == "env" || list.EndsWith("Env", StringComparison.Ordinal) => "an env value",
+        [.., var map, _] when map == "labels" || map.EndsWith("Labels", StringComparison.Ordinal) => "a label value",
+        [.., var map, _] when map == "annotations" || map.EndsWith("Annotations", StringComparison.Ordinal) => "an annotation value",
+        _ => null,
+    };
 
     private static bool IsOctalSpelling(string text)
     {

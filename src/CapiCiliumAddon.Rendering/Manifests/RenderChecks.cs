@@ -243,54 +243,43 @@ public static class RenderChecks
     {
         foreach (var o in manifest.Objects)
         {
-            CheckStringMaps(o, o.Root.GetMap("metadata"), "metadata", problems);
-            if (o.Kind == "ConfigMap")
-            {
-                foreach (var (key, value) in o.Root.GetMap("data")?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
-                {
-                    CheckString(o, value, $"data[{(key as YamlScalarNode)?.Value}]", "a ConfigMap data value", problems);
-                }
-            }
-
-            var podTemplate = o.Kind == "CronJob" ? o.Root.GetPath("spec", "jobTemplate", "spec", "template") : o.Root.GetPath("spec", "template");
-            if (podTemplate is null)
-            {
-                continue;
-            }
-
-            var templateField = o.Kind == "CronJob" ? "spec.jobTemplate.spec.template" : "spec.template";
-            CheckStringMaps(o, podTemplate.GetMap("metadata"), $"{templateField}.metadata", problems);
-            foreach (var list in new[] { "initContainers", "containers" })
-            {
-                foreach (var container in Containers(o, list))
-                {
-                    foreach (var env in container.GetSeq("env")?.Children.OfType<YamlMappingNode>() ?? [])
-                    {
-                        CheckString(o, env.Get("value"), $"{templateField}.spec.{list}[{container.GetString("name")}].env[{env.GetString("name")}].value", "an env value", problems);
-                    }
-                }
-            }
+            CheckStringFields(o, o.Root, [], problems);
         }
     }
 
-    private static void CheckStringMaps(RenderedObject o, YamlMappingNode? metadata, string field, List<Problem> problems)
+    /// <summary>
+    /// Walks <paramref name="node"/>, naming a sequence item by its <c>name</c> when it has one
+    /// (<c>containers[cilium-agent].env[DEBUG].value</c>), as the other checks name containers.
+    /// </summary>
+    private static void CheckStringFields(RenderedObject o, YamlNode node, List<string> path, List<Problem> problems)
     {
-        foreach (var (map, what) in new[] { ("labels", "a label value"), ("annotations", "an annotation value") })
+        switch (node)
         {
-            foreach (var (key, value) in metadata.GetMap(map)?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
-            {
-                CheckString(o, value, $"{field}.{map}[{(key as YamlScalarNode)?.Value}]", what, problems);
-            }
-        }
-    }
+            case YamlMappingNode map:
+                foreach (var (key, value) in map.Children)
+                {
+                    path.Add((key as YamlScalarNode)?.Value ?? "");
+                    CheckStringFields(o, value, path, problems);
+                    path.RemoveAt(path.Count - 1);
+                }
 
-    private static void CheckString(RenderedObject o, YamlNode? node, string field, string what, List<Problem> problems)
-    {
-        if (node is YamlScalarNode scalar && YamlScalars.Resolve(scalar) is not string and var value)
-        {
-            problems.Add(Problem.Error(o.Subject, field,
-                $"`{scalar.Value}` is {(value is bool ? "a boolean" : value is null ? "null" : "a number")}, not text, to Kubernetes, and {what} must be a string: the API server refuses the {o.Kind}, so the ClusterResourceSet never installs Cilium.",
-                "Quote the value where the Helm values set it: Helm reads a plain yes, on, true, 0400 or 1_000 as a boolean or a number, and the chart renders it as one."));
+                break;
+            case YamlSequenceNode sequence:
+                for (var i = 0; i < sequence.Children.Count; i++)
+                {
+                    var item = sequence.Children[i];
+                    path.Add($"[{(item as YamlMappingNode).GetString("name") ?? i.ToString(CultureInfo.InvariantCulture)}]");
+                    CheckStringFields(o, item, path, problems);
+                    path.RemoveAt(path.Count - 1);
+                }
+
+                break;
+            case YamlScalarNode scalar when TextFields.Describe(path, o.Kind == "ConfigMap") is { } what
+                && YamlScalars.Resolve(scalar) is not (string or null) and var value:
+                problems.Add(Problem.Error(o.Subject, YamlJson.Field(path),
+                    $"`{scalar.Value}` is {(value is bool ? "a boolean" : "a number")}, not text, to Kubernetes, and {what} must be a string: the API server refuses the {o.Kind}, so the ClusterResourceSet never installs Cilium.",
+                    "Quote the value where the Helm values set it: Helm reads a plain yes, on, true, 0400 or 1_000 as a boolean or a number, and the chart renders it as one."));
+                break;
         }
     }
 

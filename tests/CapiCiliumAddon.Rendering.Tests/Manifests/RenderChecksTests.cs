@@ -79,7 +79,7 @@ public class RenderChecksTests
         Assert.That(problems.Select(p => (p.Subject, p.Field)), Is.EquivalentTo(new[]
         {
             ("Deployment kube-system/cilium-operator", "spec.template.spec.containers[cilium-operator].env[DEBUG].value"),
-            ("ConfigMap kube-system/cilium-config", "data[enable-audit]"),
+            ("ConfigMap kube-system/cilium-config", "data.enable-audit"),
         }));
         Assert.That(problems.Select(p => p.Message), Has.All.Contains("is a boolean, not text, to Kubernetes"));
     }
